@@ -1,0 +1,1 @@
+"""spacegate: the access layer of an environment-as-a-service platform."""

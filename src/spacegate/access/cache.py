@@ -1,0 +1,118 @@
+"""The per-account index cache, and how it learns about changes.
+
+- In this process: services mark the account changed on the session (`mark_changed`);
+  after the commit the account's index is dropped, so the next request rebuilds it
+  (read-your-writes).
+- In other processes sharing the database: every change also bumps
+  `accounts.authz_version` in its transaction; a poller thread compares versions every
+  `authz_poll_seconds` and drops stale indexes, well within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from spacegate.access.loader import load_index
+from spacegate.accounts.models import Account
+from spacegate.authz import AccountIndex
+
+log = logging.getLogger(__name__)
+
+_CHANGED_KEY = "spacegate.authz_changed"
+
+
+def mark_changed(session: Session, account_id: int) -> None:
+    """Record, in this transaction, that the account's grants changed.
+
+    The UPDATE also takes the account row's lock until commit, which serialises
+    concurrent grant changes of one account; the last-admin rule relies on it.
+    """
+    session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(authz_version=Account.authz_version + 1)
+    )
+    session.info.setdefault(_CHANGED_KEY, set()).add(account_id)
+
+
+class IndexCache:
+    def __init__(self, factory: sessionmaker[Session], *, poll_seconds: float) -> None:
+        self._factory = factory
+        self._poll_seconds = poll_seconds
+        self._lock = threading.Lock()
+        self._entries: dict[int, tuple[int, AccountIndex]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.loads = 0  # how many indexes were built (observability and tests)
+        # Committed sessions of this factory drop the indexes of what they changed.
+        event.listen(factory, "after_commit", self._after_commit)
+        event.listen(factory, "after_rollback", self._after_rollback)
+
+    def get(self, session: Session, account_id: int) -> AccountIndex:
+        entry = self._entries.get(account_id)
+        if entry is not None:
+            return entry[1]
+        version, index = load_index(session, account_id)
+        with self._lock:
+            self.loads += 1
+            self._entries[account_id] = (version, index)
+        return index
+
+    def invalidate(self, account_ids: set[int] | None = None) -> None:
+        with self._lock:
+            if account_ids is None:
+                self._entries.clear()
+            else:
+                for account_id in account_ids:
+                    self._entries.pop(account_id, None)
+
+    def _after_commit(self, session: Session) -> None:
+        changed = session.info.pop(_CHANGED_KEY, None)
+        if changed:
+            self.invalidate(changed)
+
+    def _after_rollback(self, session: Session) -> None:
+        session.info.pop(_CHANGED_KEY, None)
+
+    # -- cross-process freshness ----------------------------------------------------------
+
+    def poll_once(self) -> None:
+        with self._factory() as session:
+            versions = dict(session.execute(select(Account.id, Account.authz_version)).all())
+        with self._lock:
+            stale = {
+                account_id
+                for account_id, (version, _index) in self._entries.items()
+                if versions.get(account_id) != version
+            }
+            for account_id in stale:
+                del self._entries[account_id]
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="authz-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._poll_seconds):
+            _log_errors(self.poll_once)
+
+
+def _log_errors(step: Callable[[], None]) -> None:
+    try:
+        step()
+    except Exception:  # the poller must outlive a database hiccup
+        log.exception("authz poll failed; will retry")

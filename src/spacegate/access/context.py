@@ -1,0 +1,64 @@
+"""Who is calling, and what they may do: the frozen context a guard hands an endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacegate.authz import AccountIndex, Permission
+from spacegate.authz.masks import BIT
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who a change is attributed to in the audit log."""
+
+    account_id: int
+    email: str
+    client_address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated user of one account, and the token they came with."""
+
+    user_id: int
+    account_id: int
+    account_name: str
+    email: str
+    token_id: int
+    token_kind: str
+    client_address: str | None = None
+    # An API token may be narrowed to fewer permissions or spaces (rule 8).
+    token_mask: int | None = None
+    token_space_ids: frozenset[int] | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.account_id, self.email, self.client_address)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """A caller plus the account's current grant index: answers "may they?" with no I/O."""
+
+    caller: Caller
+    index: AccountIndex
+
+    def mask(self, space_id: int | None = None) -> int:
+        user = self.caller.user_id
+        mask = self.index.account_mask(user) if space_id is None else self.index.space_mask(user, space_id)
+        if self.caller.token_mask is not None:
+            mask &= self.caller.token_mask
+        if (
+            space_id is not None
+            and self.caller.token_space_ids is not None
+            and space_id not in self.caller.token_space_ids
+        ):
+            return 0
+        return mask
+
+    def has(self, permission: Permission, space_id: int | None = None) -> bool:
+        return bool(self.mask(space_id) & BIT[permission])
+
+    def can_see_space(self, space_id: int) -> bool:
+        return self.mask(space_id) != 0

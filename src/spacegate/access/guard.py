@@ -1,0 +1,131 @@
+"""Route guards: every route declares, with exactly one of these, what it needs.
+
+- `Public()`: anyone, no credentials.
+- `SignedIn()`: any authenticated user of the account.
+- `RequireAccount(P)`: an account-level permission. Without it: 403.
+- `RequireSpace(P)`: a permission in the space named by the `{space}` path parameter
+  (an account permission, such as CREATE_SPACES for renaming, is checked at account
+  level once the space is found visible). The status codes follow PERMISSIONS.md rule 3: a space that does not exist, belongs
+  to another account, or in which the caller holds no permission at all answers 404 (its
+  existence is not revealed); a space the caller sees but may not act in answers 403.
+
+No credentials, or bad ones, answer 401 for every guard but `Public`. The guard hands
+the endpoint a frozen context (`Caller`, `Access`, `SpaceAccess`); a test walks
+`app.routes` and fails on any route without exactly one guard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spacegate.access.context import Access, Caller
+from spacegate.auth import service as auth_service
+from spacegate.authz import SPEC_BY_ID, Level, Permission
+from spacegate.deps import ClientDep, RuntimeDep, SessionDep
+from spacegate.errors import Forbidden, NotFound, Unauthorized
+from spacegate.runtime import Runtime
+from spacegate.spaces.models import Space
+
+_bearer = HTTPBearer(auto_error=False, description="A login access token or an API token.")
+
+
+def authenticate(
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    secret = credentials.credentials if credentials else request.cookies.get("spacegate_session")
+    if not secret:
+        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
+    return auth_service.authenticate(session, secret, client)
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceAccess(Access):
+    space: Space
+
+
+def access_for(caller: Caller, session: Session, runtime: Runtime) -> Access:
+    """The caller's access, for routes open to any signed-in user whose answer depends
+    on what that user may do."""
+    return Access(caller, runtime.authz.get(session, caller.account_id))
+
+
+class Guard:
+    """Base of the route guards; `permission` is what the route declares it needs."""
+
+    permission: Permission | None = None
+    description = ""
+
+
+class Public(Guard):
+    description = "No credentials needed."
+
+    def __call__(self) -> None:
+        return None
+
+
+class SignedIn(Guard):
+    description = "Any signed-in user."
+
+    def __call__(self, caller: CallerDep) -> Caller:
+        return caller
+
+
+class RequireAccount(Guard):
+    def __init__(self, permission: Permission) -> None:
+        if SPEC_BY_ID[permission].level is not Level.ACCOUNT:
+            raise ValueError(f"{permission} is a space permission; use RequireSpace")
+        self.permission = permission
+        self.description = f"Needs {permission.value}."
+
+    def __call__(self, caller: CallerDep, session: SessionDep, runtime: RuntimeDep) -> Access:
+        access = access_for(caller, session, runtime)
+        assert self.permission is not None
+        if not access.has(self.permission):
+            raise Forbidden(f"You need the {SPEC_BY_ID[self.permission].label} permission.")
+        return access
+
+
+class RequireSpace(Guard):
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+        self.in_space = SPEC_BY_ID[permission].level is Level.SPACE
+        where = "in the space" if self.in_space else "(account), and sight of the space"
+        self.description = f"Needs {permission.value} {where}."
+
+    def __call__(
+        self,
+        space: Annotated[str, Path(description="The space's name.", max_length=200)],
+        caller: CallerDep,
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> SpaceAccess:
+        found = session.scalar(
+            select(Space).where(
+                Space.account_id == caller.account_id, Space.name_key == space.lower()
+            )
+        )
+        index = runtime.authz.get(session, caller.account_id)
+        access = SpaceAccess(caller, index, found) if found else None
+        if access is None or not access.can_see_space(access.space.id):
+            raise NotFound(f"There is no space named '{space}'.")
+        assert self.permission is not None
+        if not access.has(self.permission, access.space.id if self.in_space else None):
+            raise Forbidden(
+                f"You need the {SPEC_BY_ID[self.permission].label} permission in space "
+                f"'{access.space.name}'."
+                if self.in_space
+                else f"You need the {SPEC_BY_ID[self.permission].label} permission."
+            )
+        return access

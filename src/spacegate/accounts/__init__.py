@@ -1,0 +1,1 @@
+"""Accounts: the tenants of an installation, and first-run setup."""

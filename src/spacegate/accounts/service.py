@@ -1,0 +1,93 @@
+"""Accounts and the first run: an installation's tenants, each created with its first Admin."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from spacegate.access.context import Actor
+from spacegate.accounts.models import Account
+from spacegate.audit import service as audit
+from spacegate.auth.passwords import Passwords, check_password_policy
+from spacegate.auth.secrets import hash_secret
+from spacegate.authz import BuiltinRole
+from spacegate.errors import Conflict, NotFound
+from spacegate.names import clean_email, clean_name
+from spacegate.users.models import User, UserStatus
+
+
+def any_account(session: Session) -> bool:
+    return bool(session.scalar(select(exists().where(Account.id.is_not(None)))))
+
+
+def create_account(
+    session: Session,
+    passwords: Passwords,
+    *,
+    name: str,
+    admin_email: str,
+    admin_password: str,
+    first_name: str = "",
+    last_name: str = "",
+    via: str = "api",
+) -> tuple[Account, User]:
+    """A new account and its first Account Admin."""
+    name = clean_name(name, "account")
+    admin_email = clean_email(admin_email)
+    check_password_policy(admin_password, email=admin_email)
+    if session.scalar(select(Account.id).where(Account.name_key == name.lower())) is not None:
+        raise Conflict(f"An account named '{name}' already exists.")
+    account = Account(name=name, name_key=name.lower())
+    session.add(account)
+    session.flush()
+    admin = User(
+        account_id=account.id,
+        email=admin_email,
+        email_key=admin_email.lower(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        password_hash=passwords.hash(admin_password),
+        account_role=BuiltinRole.ADMIN.value,
+        status=UserStatus.ACTIVE.value,
+    )
+    session.add(admin)
+    session.flush()
+    audit.record(
+        session, Actor(account.id, admin_email), "account.create", target_type="account",
+        target=name, after={"admin": admin_email, "via": via},
+    )
+    return account, admin
+
+
+class SetupGate:
+    """The one-time first-run link: valid while the installation has no account.
+
+    Kept in the server's memory: a restart prints a new link, and the old one dies
+    with the process that printed it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._token_hash: str | None = None
+
+    def open(self) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._token_hash = hash_secret(token)
+        return token
+
+    def check(self, session: Session, token: str) -> None:
+        """NotFound unless `token` is the open link and no account exists yet."""
+        with self._lock:
+            valid = self._token_hash is not None and secrets.compare_digest(
+                self._token_hash, hash_secret(token)
+            )
+        if not valid or any_account(session):
+            raise NotFound("This setup link is not valid, or setup is already done.")
+
+    def close(self) -> None:
+        with self._lock:
+            self._token_hash = None

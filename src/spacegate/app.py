@@ -1,0 +1,112 @@
+"""The application factory: wires settings, runtime, routers and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+from fastapi.staticfiles import StaticFiles
+
+from spacegate.access import api as decision_api
+from spacegate.accounts import api as setup_api
+from spacegate.accounts.service import any_account
+from spacegate.audit import api as audit_api
+from spacegate.auth import api as auth_api
+from spacegate.db import transaction
+from spacegate.errors import install_error_handlers
+from spacegate.roles import api as roles_api
+from spacegate.runtime import Runtime
+from spacegate.settings import Settings
+from spacegate.spaces import api as spaces_api
+from spacegate.users import api as users_api
+from spacegate.web import setup as setup_pages
+from spacegate.web.paths import STATIC_DIR
+
+log = logging.getLogger("spacegate")
+
+DESCRIPTION = """
+Self-hosted roles and permissions for environment-as-a-service platforms, with
+Torque-compatible routes. Authenticate with `Authorization: Bearer <token>`: a login
+access token (`POST /api/accounts/{account}/login`) or a long-lived API token
+(`POST /api/token/longtoken`). Errors answer `{"errors": [{"name", "message"}]}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. Without `runtime`, one is started (and the database migrated) when
+    the app starts, and closed when it stops."""
+    settings = settings or (runtime.settings if runtime else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        active = runtime or Runtime.start(settings)
+        app.state.runtime = active
+        active.authz.start()
+        announce(active)
+        try:
+            yield
+        finally:
+            active.authz.stop()
+            if owned:
+                active.close()
+
+    app = FastAPI(
+        title="spacegate",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    install_error_handlers(app)
+    for module in (setup_api, auth_api, users_api, spaces_api, roles_api, audit_api, decision_api):
+        app.include_router(module.router)
+    app.include_router(setup_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def announce(runtime: Runtime) -> None:
+    """Print how to start: the one-time setup link, or where to sign in."""
+    base = runtime.settings.base_url()
+    with transaction(runtime.sessions, write=False) as session:
+        has_account = any_account(session)
+    if not has_account:
+        token = runtime.setup_gate.open()
+        log.warning(
+            "No account yet. Open this one-time link to create the first account and its "
+            "Account Admin:\n\n    %s/setup?token=%s\n",
+            base,
+            token,
+        )
+    else:
+        log.warning(
+            "spacegate is ready. Sign in with POST %s/api/accounts/<account>/login "
+            "{\"email\", \"password\"}; API docs at %s/api/docs",
+            base,
+            base,
+        )
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every endpoint of the app, whether FastAPI keeps included routers flat or nested."""
+    found: list[APIRoute] = []
+
+    def walk(routes: list[BaseRoute]) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.append(route)
+            nested = getattr(route, "original_router", None)
+            if nested is not None:
+                walk(nested.routes)
+
+    walk(app.routes)
+    return found

@@ -1,0 +1,1 @@
+"""Authentication: passwords, login, access / refresh / API tokens, rate limits."""

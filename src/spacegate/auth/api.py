@@ -1,0 +1,117 @@
+"""Sign-in and tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from spacegate.access.context import Caller
+from spacegate.access.guard import Public, SignedIn
+from spacegate.auth import service
+from spacegate.auth.schemas import (
+    LoginRequest,
+    LongTokenRequest,
+    LongTokenResponse,
+    RefreshRequest,
+    TokenInfo,
+    TokenResponse,
+)
+from spacegate.deps import ClientDep, RuntimeDep, SessionDep
+from spacegate.errors import InvalidInput
+from spacegate.spaces.service import find_space
+
+router = APIRouter(prefix="/api", tags=["Authentication"])
+
+
+@router.post(
+    "/accounts/{account}/login",
+    summary="Sign in with email and password",
+    response_model=TokenResponse,
+    dependencies=[Depends(Public())],
+    responses={401: {"description": "Wrong account, email or password."}, 429: {"description": "Too many failures; see Retry-After."}},
+)
+def login(
+    account: Annotated[str, Path(max_length=64, description="The account's name.")],
+    body: LoginRequest,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    client: ClientDep,
+) -> TokenResponse:
+    """Returns a short-lived access token and a refresh token. Failed attempts are
+    limited per account + email and per client address (429 with `Retry-After`)."""
+    pair = service.login(
+        session,
+        passwords=runtime.passwords,
+        limiter=runtime.login_limiter,
+        settings=runtime.settings,
+        account_name=account,
+        email=body.email,
+        password=body.password,
+        client=client,
+    )
+    return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
+
+
+@router.post(
+    "/token/refresh",
+    summary="Trade a refresh token for a new token pair",
+    response_model=TokenResponse,
+    dependencies=[Depends(Public())],
+)
+def refresh(body: RefreshRequest, session: SessionDep, runtime: RuntimeDep) -> TokenResponse:
+    """The refresh token is used up; the answer carries a new one."""
+    pair = service.refresh(session, body.refresh_token, runtime.settings)
+    return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
+
+
+@router.post(
+    "/token/longtoken",
+    summary="Create a long-lived API token",
+    response_model=LongTokenResponse,
+    status_code=201,
+)
+def create_long_token(
+    body: LongTokenRequest,
+    caller: Annotated[Caller, Depends(SignedIn())],
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> LongTokenResponse:
+    """The token acts with its user's permissions at the time of each request, optionally
+    narrowed to `permissions` and `spaces`. It is shown once; only its hash is kept."""
+    space_ids: list[int] | None = None
+    if body.spaces is not None:
+        space_ids = []
+        for name in body.spaces:
+            space = find_space(session, caller.account_id, name)
+            if space is None:
+                raise InvalidInput(f"There is no space named '{name}'.")
+            space_ids.append(space.id)
+    issued = service.create_api_token(
+        session,
+        caller,
+        runtime.settings,
+        name=body.name.strip(),
+        expires_in_days=body.expires_in_days,
+        permissions=body.permissions,
+        space_ids=space_ids,
+    )
+    return LongTokenResponse(
+        access_token=issued.secret, id=issued.token.id, name=issued.token.name, expires_at=issued.token.expires_at
+    )
+
+
+@router.get("/tokens", summary="List my API tokens", response_model=list[TokenInfo])
+def list_tokens(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep) -> list[TokenInfo]:
+    """The caller's long-lived API tokens (never the tokens themselves)."""
+    return [TokenInfo.model_validate(token, from_attributes=True) for token in service.list_api_tokens(session, caller)]
+
+
+@router.delete("/tokens/{token_id}", summary="Revoke one of my API tokens", status_code=204)
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1)],
+    caller: Annotated[Caller, Depends(SignedIn())],
+    session: SessionDep,
+) -> Response:
+    service.revoke_api_token(session, caller, token_id)
+    return Response(status_code=204)

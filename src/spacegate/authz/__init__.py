@@ -1,0 +1,33 @@
+"""Authorization: the permission catalog, the grant index and its decisions.
+
+Pure Python: nothing here imports the web framework or the database. The loader that
+reads grants from the database lives in `spacegate.access`.
+"""
+
+from spacegate.authz.catalog import (
+    CATALOG,
+    SPEC_BY_ID,
+    BuiltinRole,
+    Level,
+    Permission,
+    PermissionSpec,
+)
+from spacegate.authz.explain import Explanation, GrantStep, MissingGrant, explain
+from spacegate.authz.index import AccountGrants, AccountIndex, RoleDef, RoleKey
+
+__all__ = [
+    "CATALOG",
+    "SPEC_BY_ID",
+    "AccountGrants",
+    "AccountIndex",
+    "BuiltinRole",
+    "Explanation",
+    "GrantStep",
+    "Level",
+    "MissingGrant",
+    "Permission",
+    "PermissionSpec",
+    "RoleDef",
+    "RoleKey",
+    "explain",
+]

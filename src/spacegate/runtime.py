@@ -1,0 +1,56 @@
+"""The long-lived objects of one running installation, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from spacegate.access.cache import IndexCache
+from spacegate.accounts.service import SetupGate
+from spacegate.auth.passwords import Passwords
+from spacegate.auth.ratelimit import LoginLimiter
+from spacegate.db import make_engine, make_session_factory
+from spacegate.migrate import upgrade
+from spacegate.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    authz: IndexCache
+    passwords: Passwords
+    login_limiter: LoginLimiter
+    setup_gate: SetupGate
+
+    @classmethod
+    def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
+        engine = make_engine(settings.resolved_database_url)
+        if settings.resolved_database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            upgrade(engine)
+        sessions = make_session_factory(engine)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            authz=IndexCache(sessions, poll_seconds=settings.authz_poll_seconds),
+            passwords=Passwords(
+                time_cost=settings.argon2_time_cost,
+                memory_cost_kib=settings.argon2_memory_cost_kib,
+            ),
+            login_limiter=LoginLimiter(
+                per_email=settings.login_max_failures_per_email,
+                per_client=settings.login_max_failures_per_client,
+                window_seconds=settings.login_failure_window_seconds,
+            ),
+            setup_gate=SetupGate(),
+        )
+
+    def close(self) -> None:
+        self.authz.stop()
+        self.engine.dispose()

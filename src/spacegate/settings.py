@@ -1,0 +1,67 @@
+"""All configuration, read once from the environment (prefix `SPACEGATE_`)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """spacegate's settings. Created by the app factory or the CLI, never at import."""
+
+    model_config = SettingsConfigDict(env_prefix="SPACEGATE_", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where the SQLite file and the generated secret live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file `spacegate.db` in the data dir."
+    )
+    secret_key: str | None = Field(
+        None, description="Installation secret; generated and kept in the data dir when not given."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(None, description="Base of links in emails and printed URLs.")
+
+    access_token_minutes: int = Field(15, ge=1, description="Lifetime of a login access token.")
+    refresh_token_days: int = Field(30, ge=1, description="Lifetime of a refresh token.")
+    api_token_max_days: int | None = Field(
+        None, ge=1, description="Upper bound on long-lived API token lifetimes (none: no bound)."
+    )
+
+    login_max_failures_per_email: int = Field(5, ge=1)
+    login_max_failures_per_client: int = Field(20, ge=1)
+    login_failure_window_seconds: int = Field(900, ge=1)
+
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_cost_kib: int = Field(65536, ge=8)
+
+    authz_poll_seconds: float = Field(
+        0.5, gt=0, description="How often other processes' grant changes are picked up."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'spacegate.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The installation secret: given, or read from (or first written to) the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,0 +1,219 @@
+"""Spaces and memberships. A membership grants its space role in that space only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from spacegate.access.cache import mark_changed
+from spacegate.access.context import Access
+from spacegate.audit import service as audit
+from spacegate.authz import BuiltinRole, Level, Permission
+from spacegate.authz.masks import sorted_permissions
+from spacegate.errors import Conflict, InvalidInput, NotFound
+from spacegate.names import clean_name
+from spacegate.roles.service import custom_role_names, ensure_may_grant, resolve_role, role_name
+from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.users.models import User
+
+COLORS = ("blue", "green", "orange", "purple", "red", "teal", "yellow", "grey")
+
+
+@dataclass(frozen=True)
+class MemberView:
+    user: User
+    space_role: str
+    joined_at: object
+
+
+def _clean_color(color: str | None) -> str | None:
+    if color is None:
+        return None
+    if color not in COLORS:
+        raise InvalidInput(f"'{color}' is not a space color; choose one of {', '.join(COLORS)}.")
+    return color
+
+
+def _clean_icon(icon: str | None) -> str | None:
+    if icon is None:
+        return None
+    icon = icon.strip()
+    if not icon or len(icon) > 32 or not icon.replace("-", "").replace("_", "").isalnum():
+        raise InvalidInput("The icon must be 1 to 32 letters, digits, '-' or '_'.")
+    return icon
+
+
+def find_space(session: Session, account_id: int, name: str) -> Space | None:
+    return session.scalar(
+        select(Space).where(Space.account_id == account_id, Space.name_key == name.strip().lower())
+    )
+
+
+def visible_spaces(session: Session, access: Access) -> list[Space]:
+    spaces = session.scalars(
+        select(Space).where(Space.account_id == access.caller.account_id).order_by(Space.name_key)
+    )
+    return [space for space in spaces if access.can_see_space(space.id)]
+
+
+def _ensure_free_name(session: Session, account_id: int, name: str, except_id: int | None = None) -> None:
+    existing = find_space(session, account_id, name)
+    if existing is not None and existing.id != except_id:
+        raise Conflict(f"A space named '{existing.name}' already exists.")
+
+
+def create_space(session: Session, access: Access, *, name: str, color: str | None, icon: str | None) -> Space:
+    account_id = access.caller.account_id
+    name = clean_name(name, "space")
+    _ensure_free_name(session, account_id, name)
+    space = Space(
+        account_id=account_id,
+        name=name,
+        name_key=name.lower(),
+        color=_clean_color(color) or "blue",
+        icon=_clean_icon(icon) or "space",
+    )
+    session.add(space)
+    session.flush()
+    mark_changed(session, account_id)  # the index maps space names to ids
+    audit.record(
+        session, access.caller.actor, "space.create", target_type="space", target=name,
+        after={"color": space.color, "icon": space.icon},
+    )
+    return space
+
+
+def update_space(
+    session: Session, access: Access, space: Space, *, name: str | None, color: str | None, icon: str | None
+) -> Space:
+    before = {"name": space.name, "color": space.color, "icon": space.icon}
+    if name is not None:
+        new_name = clean_name(name, "space")
+        _ensure_free_name(session, space.account_id, new_name, except_id=space.id)
+        space.name, space.name_key = new_name, new_name.lower()
+        mark_changed(session, space.account_id)
+    space.color = _clean_color(color) or space.color
+    space.icon = _clean_icon(icon) or space.icon
+    session.flush()
+    after = {"name": space.name, "color": space.color, "icon": space.icon}
+    if after != before:
+        audit.record(
+            session, access.caller.actor, "space.update", target_type="space", target=space.name,
+            before=before, after=after,
+        )
+    return space
+
+
+def delete_space(session: Session, access: Access, space: Space) -> None:
+    members = session.scalar(
+        select(func.count()).select_from(SpaceMembership).where(SpaceMembership.space_id == space.id)
+    )
+    audit.record(
+        session, access.caller.actor, "space.delete", target_type="space", target=space.name,
+        before={"members": members},
+    )
+    session.delete(space)
+    mark_changed(session, space.account_id)
+
+
+# -- members ---------------------------------------------------------------------------
+
+
+def members(session: Session, space: Space) -> list[MemberView]:
+    names = custom_role_names(session, space.account_id)
+    rows = session.execute(
+        select(User, SpaceMembership)
+        .join(SpaceMembership, SpaceMembership.user_id == User.id)
+        .where(SpaceMembership.space_id == space.id)
+        .order_by(User.email_key)
+    )
+    return [
+        MemberView(user, role_name(m.role, m.custom_role_id, names), m.created_at) for user, m in rows
+    ]
+
+
+def candidates(session: Session, space: Space, query: str | None, limit: int) -> list[User]:
+    """Active account users not yet in the space: the "Add Users" picker."""
+    in_space = select(SpaceMembership.user_id).where(SpaceMembership.space_id == space.id)
+    statement = select(User).where(
+        User.account_id == space.account_id, User.status == "active", User.id.not_in(in_space)
+    )
+    if query:
+        pattern = f"%{query.strip().lower()}%"
+        statement = statement.where(
+            or_(User.email_key.like(pattern), func.lower(User.first_name + " " + User.last_name).like(pattern))
+        )
+    return list(session.scalars(statement.order_by(User.email_key).limit(limit)))
+
+
+def _membership(session: Session, space: Space, user: User) -> SpaceMembership | None:
+    return session.get(SpaceMembership, (space.id, user.id))
+
+
+def _account_user(session: Session, space: Space, email: str) -> User:
+    """Rule 4: only users who already belong to the account can be added to a space."""
+    user = session.scalar(
+        select(User).where(User.account_id == space.account_id, User.email_key == email.strip().lower())
+    )
+    if user is None:
+        raise NotFound(f"There is no user '{email}' in this account; invite them first.")
+    return user
+
+
+def add_member(session: Session, access: Access, space: Space, *, email: str, space_role: str | None) -> MemberView:
+    role = resolve_role(session, space.account_id, space_role or BuiltinRole.SPACE_MEMBER.value, Level.SPACE)
+    ensure_may_grant(access, role, space.id)
+    user = _account_user(session, space, email)
+    if not user.is_active:
+        raise Conflict(f"{user.email} is deactivated; reactivate them before adding them to a space.")
+    if _membership(session, space, user) is not None:
+        raise Conflict(f"{user.email} is already a member of space '{space.name}'.")
+    membership = SpaceMembership(space_id=space.id, user_id=user.id, role=role.builtin, custom_role_id=role.custom_id)
+    session.add(membership)
+    session.flush()
+    mark_changed(session, space.account_id)
+    audit.record(
+        session, access.caller.actor, "space.member_add", target_type="user", target=user.email,
+        after={"space": space.name, "space_role": role.name},
+    )
+    return MemberView(user, role.name, membership.created_at)
+
+
+def set_member_role(session: Session, access: Access, space: Space, email: str, space_role: str) -> MemberView:
+    role = resolve_role(session, space.account_id, space_role, Level.SPACE)
+    ensure_may_grant(access, role, space.id)
+    user = _account_user(session, space, email)
+    membership = _membership(session, space, user)
+    if membership is None:
+        raise NotFound(f"{user.email} is not a member of space '{space.name}'.")
+    names = custom_role_names(session, space.account_id)
+    before = role_name(membership.role, membership.custom_role_id, names)
+    membership.role, membership.custom_role_id = role.builtin, role.custom_id
+    session.flush()
+    mark_changed(session, space.account_id)
+    audit.record(
+        session, access.caller.actor, "space.member_role", target_type="user", target=user.email,
+        before={"space": space.name, "space_role": before}, after={"space": space.name, "space_role": role.name},
+    )
+    return MemberView(user, role.name, membership.created_at)
+
+
+def remove_member(session: Session, access: Access, space: Space, email: str) -> None:
+    user = _account_user(session, space, email)
+    membership = _membership(session, space, user)
+    if membership is None:
+        raise NotFound(f"{user.email} is not a member of space '{space.name}'.")
+    names = custom_role_names(session, space.account_id)
+    before = role_name(membership.role, membership.custom_role_id, names)
+    session.delete(membership)
+    mark_changed(session, space.account_id)
+    audit.record(
+        session, access.caller.actor, "space.member_remove", target_type="user", target=user.email,
+        before={"space": space.name, "space_role": before},
+    )
+
+
+def space_permissions(access: Access, space: Space) -> list[Permission]:
+    return sorted_permissions(access.mask(space.id))

@@ -1,0 +1,1 @@
+"""Users of an account: listing, direct add, removal, account roles, status."""

@@ -1,0 +1,143 @@
+"""Account users (`/api/accounts/users`) and the caller (`/api/me`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from spacegate.access.context import Access, Caller
+from spacegate.access.guard import RequireAccount, SignedIn, access_for
+from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission
+from spacegate.authz.masks import sorted_permissions
+from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
+from spacegate.roles.service import custom_role_names, role_name
+from spacegate.spaces.service import visible_spaces
+from spacegate.users import service
+from spacegate.users.models import UserStatus
+from spacegate.users.schemas import MeOut, SpacePermissionsOut, UserCreate, UserOut
+
+router = APIRouter(prefix="/api", tags=["Users"])
+
+Email = Annotated[str, Path(max_length=254, description="The user's email address.")]
+Administration = Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))]
+ManageUsers = Annotated[Access, Depends(RequireAccount(Permission.MANAGE_ACCOUNT_USERS))]
+
+
+@router.get("/accounts/users", summary="List the account's users", response_model=list[UserOut])
+def list_users(
+    access: Administration,
+    session: SessionDep,
+    response: Response,
+    q: Annotated[str | None, Query(max_length=254, description="Search in email and name.")] = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> list[UserOut]:
+    """Paginated by `limit`; when more follow, `X-Next-Cursor` holds the next page's cursor."""
+    users = service.list_users(
+        session, access.caller.account_id, query=q, limit=limit, after_id=decode_cursor(cursor)
+    )
+    set_next_cursor(response, [user.id for user in users], limit)
+    return [UserOut.of(view) for view in service.views(session, access.caller.account_id, users)]
+
+
+@router.get("/accounts/users/{email}", summary="One user", response_model=UserOut)
+def get_user(email: Email, access: Administration, session: SessionDep) -> UserOut:
+    user = service.get_user(session, access.caller.account_id, email)
+    return UserOut.of(service.views(session, access.caller.account_id, [user])[0])
+
+
+@router.post(
+    "/accounts/users",
+    summary="Add a user without an invitation",
+    response_model=UserOut,
+    status_code=201,
+    responses={409: {"description": "The email is already a user of the account."}},
+)
+def add_user(
+    body: UserCreate,
+    access: Annotated[Access, Depends(RequireAccount(Permission.INVITE_USERS))],
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> UserOut:
+    """As in Torque, API only. The `Admin` account role also needs INVITE_ACCOUNT_ADMINS,
+    and no role may hold permissions the caller lacks."""
+    user = service.add_user(
+        session,
+        access,
+        runtime.passwords,
+        email=body.email,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        password=body.password,
+        account_role=body.account_role,
+    )
+    return UserOut.of(service.views(session, access.caller.account_id, [user])[0])
+
+
+@router.delete(
+    "/accounts/users/{email}",
+    summary="Remove a user from the account",
+    status_code=204,
+    responses={409: {"description": "The last active Account Admin cannot be removed."}},
+)
+def remove_user(email: Email, access: ManageUsers, session: SessionDep) -> Response:
+    """Also ends every session and API token of the user at once."""
+    service.remove_user(session, access, email)
+    return Response(status_code=204)
+
+
+@router.put("/accounts/users/{email}/account_role", summary="Set the account role", response_model=UserOut)
+def set_account_role(
+    email: Email,
+    access: ManageUsers,
+    session: SessionDep,
+    value: Annotated[str, Query(max_length=200, description="`Admin`, `Member` or a custom account role.")],
+) -> UserOut:
+    return UserOut.of(service.set_account_role(session, access, email, value))
+
+
+@router.delete("/accounts/users/{email}/account_role", summary="Reset the account role to Member", response_model=UserOut)
+def unset_account_role(email: Email, access: ManageUsers, session: SessionDep) -> UserOut:
+    return UserOut.of(service.set_account_role(session, access, email, BuiltinRole.MEMBER.value))
+
+
+@router.put("/accounts/users/{email}/status", summary="Deactivate or reactivate a user", response_model=UserOut)
+def set_status(
+    email: Email,
+    access: ManageUsers,
+    session: SessionDep,
+    value: Annotated[Literal["active", "inactive"], Query(description="`inactive` or `active`.")],
+) -> UserOut:
+    """Deactivation keeps the user and their roles but ends their tokens and blocks
+    sign-in; the last active Account Admin cannot be deactivated (409)."""
+    return UserOut.of(service.set_status(session, access, email, UserStatus(value)))
+
+
+@router.get("/me", summary="Who am I, and what may I do", response_model=MeOut)
+def me(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep) -> MeOut:
+    """The caller, their account role and account permissions, and each space they see
+    with their role and effective permissions there."""
+    access = access_for(caller, session, runtime)
+    user = service.get_user(session, caller.account_id, caller.email)
+    names = custom_role_names(session, caller.account_id)
+    space_roles = {view.space_name: view.space_role for view in service.views(session, caller.account_id, [user])[0].member_in_spaces}
+    return MeOut(
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        account_name=caller.account_name,
+        account_role=role_name(user.account_role, user.account_custom_role_id, names),
+        account_permissions=[
+            p.value for p in sorted_permissions(access.mask()) if SPEC_BY_ID[p].level is Level.ACCOUNT
+        ],
+        spaces=[
+            SpacePermissionsOut(
+                space_name=space.name,
+                space_role=space_roles.get(space.name),
+                permissions=[p.value for p in sorted_permissions(access.mask(space.id))],
+            )
+            for space in visible_spaces(session, access)
+        ],
+    )

@@ -1,0 +1,71 @@
+"""The first-run setup page (`/setup?token=...`): the form behind `POST /api/setup`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from spacegate.access.guard import Public
+from spacegate.accounts import service
+from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.errors import DomainError
+from spacegate.web.paths import TEMPLATES_DIR
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+@router.get("/setup", response_class=HTMLResponse, dependencies=[Depends(Public())])
+def setup_form(
+    request: Request, session: SessionDep, token: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    done = service.any_account(session)
+    return templates.TemplateResponse(
+        request, "setup.html", {"token": token, "done": done, "error": None, "values": {}}
+    )
+
+
+@router.post("/setup", response_class=HTMLResponse, dependencies=[Depends(Public())])
+def setup_submit(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    token: Annotated[str, Form(max_length=200)],
+    account_name: Annotated[str, Form(max_length=200)],
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
+    first_name: Annotated[str, Form(max_length=100)] = "",
+    last_name: Annotated[str, Form(max_length=100)] = "",
+) -> HTMLResponse:
+    values = {"account_name": account_name, "email": email, "first_name": first_name, "last_name": last_name}
+    try:
+        runtime.setup_gate.check(session, token)
+        account, admin = service.create_account(
+            session,
+            runtime.passwords,
+            name=account_name,
+            admin_email=email,
+            admin_password=password,
+            first_name=first_name,
+            last_name=last_name,
+            via="setup",
+        )
+    except DomainError as error:
+        session.rollback()
+        return templates.TemplateResponse(
+            request,
+            "setup.html",
+            {"token": token, "done": False, "error": error.message, "values": values},
+            status_code=error.status_code,
+        )
+    runtime.setup_gate.close()
+    base = runtime.settings.base_url()
+    return templates.TemplateResponse(
+        request,
+        "setup_done.html",
+        {"account": account.name, "email": admin.email, "base": base},
+        status_code=201,
+    )

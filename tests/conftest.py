@@ -1,0 +1,107 @@
+"""Test set-up: one migrated database per run (SQLite by default, PostgreSQL when
+SPACEGATE_TEST_DATABASE_URL is set), emptied before every test; a fresh runtime and
+app per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
+
+from spacegate.access.cache import IndexCache
+from spacegate.accounts.service import SetupGate
+from spacegate.app import create_app
+from spacegate.auth.passwords import Passwords
+from spacegate.auth.ratelimit import LoginLimiter
+from spacegate.db import Base, make_engine, make_session_factory, transaction
+from spacegate.migrate import upgrade
+from spacegate.runtime import Runtime
+from spacegate.settings import Settings
+
+POSTGRES_URL = os.environ.get("SPACEGATE_TEST_DATABASE_URL")
+
+# Cheap hashing: the tests exercise the logic, not argon2's cost.
+_PASSWORDS = Passwords(time_cost=1, memory_cost_kib=8)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'spacegate.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:  # start from nothing: the migrations build it all
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        secret_key="test-secret",
+        argon2_time_cost=1,
+        argon2_memory_cost_kib=8,
+        authz_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture
+def runtime(engine: Engine, settings: Settings) -> Iterator[Runtime]:
+    _empty_tables(engine)
+    sessions = make_session_factory(engine)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        authz=IndexCache(sessions, poll_seconds=settings.authz_poll_seconds),
+        passwords=_PASSWORDS,
+        login_limiter=LoginLimiter(
+            per_email=settings.login_max_failures_per_email,
+            per_client=settings.login_max_failures_per_client,
+            window_seconds=settings.login_failure_window_seconds,
+        ),
+        setup_gate=SetupGate(),
+    )
+    yield runtime
+    runtime.authz.stop()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=runtime), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def db(runtime: Runtime) -> Iterator[Session]:
+    """A committed unit of work for arranging data (like a CLI command's)."""
+    with transaction(runtime.sessions) as session:
+        yield session
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
