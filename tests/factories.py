@@ -56,9 +56,11 @@ def new_user(
     with transaction(runtime.sessions) as session:
         custom_id = None
         if custom_account_role is not None:
-            custom_id = session.query(CustomRole.id).filter_by(
-                account_id=account_id, name_key=custom_account_role.lower()
-            ).scalar()
+            custom_id = (
+                session.query(CustomRole.id)
+                .filter_by(account_id=account_id, name_key=custom_account_role.lower())
+                .scalar()
+            )
             account_role = None
         user = User(
             account_id=account_id,
@@ -92,9 +94,11 @@ def add_member(runtime: Runtime, space_id: int, user_id: int, role: str) -> None
     with transaction(runtime.sessions) as session:
         space = session.get(Space, space_id)
         assert space is not None
-        custom_id = session.query(CustomRole.id).filter_by(
-            account_id=space.account_id, name_key=role.lower()
-        ).scalar()
+        custom_id = (
+            session.query(CustomRole.id)
+            .filter_by(account_id=space.account_id, name_key=role.lower())
+            .scalar()
+        )
         session.add(
             SpaceMembership(
                 space_id=space_id,

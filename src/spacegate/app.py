@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from spacegate.access import api as decision_api
 from spacegate.accounts import api as setup_api
@@ -90,7 +90,7 @@ def announce(runtime: Runtime) -> None:
     else:
         log.warning(
             "spacegate is ready. Sign in with POST %s/api/accounts/<account>/login "
-            "{\"email\", \"password\"}; API docs at %s/api/docs",
+            '{"email", "password"}; API docs at %s/api/docs',
             base,
             base,
         )

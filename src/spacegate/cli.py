@@ -23,7 +23,10 @@ from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from spacegate.users.models import User
 
-app = typer.Typer(help="spacegate: roles and permissions for environment-as-a-service platforms.", no_args_is_help=True)
+app = typer.Typer(
+    help="spacegate: roles and permissions for environment-as-a-service platforms.",
+    no_args_is_help=True,
+)
 accounts_app = typer.Typer(help="Accounts (tenants) of this installation.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 console = Console()
@@ -35,9 +38,13 @@ def _runtime() -> Runtime:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default: SPACEGATE_HOST).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: SPACEGATE_HOST).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: SPACEGATE_PORT).")] = None,
-    ssl_certfile: Annotated[str | None, typer.Option(help="Serve HTTPS with this certificate.")] = None,
+    ssl_certfile: Annotated[
+        str | None, typer.Option(help="Serve HTTPS with this certificate.")
+    ] = None,
     ssl_keyfile: Annotated[str | None, typer.Option(help="The certificate's private key.")] = None,
 ) -> None:
     """Migrate the database and serve the API and console."""
@@ -69,7 +76,9 @@ def migrate() -> None:
 @accounts_app.command("create")
 def create_account(
     name: Annotated[str, typer.Argument(help="The account's name (used in sign-in URLs).")],
-    admin_email: Annotated[str, typer.Option("--admin-email", help="Email of its first Account Admin.")],
+    admin_email: Annotated[
+        str, typer.Option("--admin-email", help="Email of its first Account Admin.")
+    ],
     first_name: Annotated[str, typer.Option(help="The admin's first name.")] = "",
     last_name: Annotated[str, typer.Option(help="The admin's last name.")] = "",
 ) -> None:

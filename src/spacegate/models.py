@@ -8,4 +8,13 @@ from spacegate.roles.models import CustomRole
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users.models import User
 
-__all__ = ["Account", "AuditEvent", "Base", "CustomRole", "Space", "SpaceMembership", "Token", "User"]
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "Base",
+    "CustomRole",
+    "Space",
+    "SpaceMembership",
+    "Token",
+    "User",
+]

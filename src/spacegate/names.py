@@ -26,6 +26,8 @@ def clean_name(value: str, what: str) -> str:
 def clean_email(value: str) -> str:
     """The address as the user wrote it, validated (syntax only, no DNS lookup)."""
     try:
-        return validate_email(value.strip(), check_deliverability=False, globally_deliverable=False).normalized
+        return validate_email(
+            value.strip(), check_deliverability=False, globally_deliverable=False
+        ).normalized
     except EmailNotValidError as error:
         raise InvalidInput(f"'{value}' is not a valid email address: {error}") from error

@@ -22,7 +22,9 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         return int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except ValueError as error:
-        raise InvalidInput("The cursor is not valid; use the X-Next-Cursor of a previous page.") from error
+        raise InvalidInput(
+            "The cursor is not valid; use the X-Next-Cursor of a previous page."
+        ) from error
 
 
 def encode_cursor(last_id: int) -> str:

@@ -16,7 +16,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SPACEGATE_", extra="ignore")
 
-    data_dir: Path = Field(Path("./data"), description="Where the SQLite file and the generated secret live.")
+    data_dir: Path = Field(
+        Path("./data"), description="Where the SQLite file and the generated secret live."
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite file `spacegate.db` in the data dir."
     )

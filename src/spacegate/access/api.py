@@ -50,7 +50,9 @@ class CheckRequest(BaseModel):
         if self.checks is not None:
             return self.checks
         assert self.email is not None and self.permission is not None
-        return [CheckQuery(email=self.email, permission=self.permission, space_name=self.space_name)]
+        return [
+            CheckQuery(email=self.email, permission=self.permission, space_name=self.space_name)
+        ]
 
 
 class CheckResult(BaseModel):
@@ -64,7 +66,9 @@ class CheckResult(BaseModel):
 class CheckResponse(BaseModel):
     allowed: bool | None = Field(None, description="Single form: the decision.")
     reason: str | None = None
-    results: list[CheckResult] | None = Field(None, description="Batch form: one per check, in order.")
+    results: list[CheckResult] | None = Field(
+        None, description="Batch form: one per check, in order."
+    )
 
 
 class GrantStepOut(BaseModel):
@@ -95,7 +99,9 @@ def _decide(access: Access, query: CheckQuery) -> Explanation:
     if query.email.strip().lower() != access.caller.email.lower() and not access.has(
         Permission.ACCESS_ADMINISTRATION
     ):
-        raise Forbidden("Asking about another user needs the Access the Administration area permission.")
+        raise Forbidden(
+            "Asking about another user needs the Access the Administration area permission."
+        )
     user_id = index.user_ids.get(query.email.strip().lower())
     space_id: int | None = None
     if query.space_name is not None:
@@ -109,9 +115,17 @@ def _decide(access: Access, query: CheckQuery) -> Explanation:
     return explain(index, user_id, query.permission, space_id)
 
 
-@router.post("/check", summary="May this user do this?", response_model=CheckResponse, response_model_exclude_none=True)
+@router.post(
+    "/check",
+    summary="May this user do this?",
+    response_model=CheckResponse,
+    response_model_exclude_none=True,
+)
 def check(
-    body: CheckRequest, caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep
+    body: CheckRequest,
+    caller: Annotated[Caller, Depends(SignedIn())],
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> CheckResponse:
     """Single: `{email, permission, space_name?}` -> `{allowed, reason}`. Batch:
     `{checks: [...]}` (up to 1,000) -> `{results: [...]}`. Anyone may ask about
@@ -122,8 +136,11 @@ def check(
         decision = _decide(access, query)
         results.append(
             CheckResult(
-                email=query.email, permission=query.permission, space_name=query.space_name,
-                allowed=decision.allowed, reason=decision.reason,
+                email=query.email,
+                permission=query.permission,
+                space_name=query.space_name,
+                allowed=decision.allowed,
+                reason=decision.reason,
             )
         )
     if body.checks is None:
@@ -131,9 +148,14 @@ def check(
     return CheckResponse(results=results)
 
 
-@router.post("/explain", summary="Why may (or may not) this user do this?", response_model=ExplainResponse)
+@router.post(
+    "/explain", summary="Why may (or may not) this user do this?", response_model=ExplainResponse
+)
 def explain_decision(
-    body: CheckQuery, caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep
+    body: CheckQuery,
+    caller: Annotated[Caller, Depends(SignedIn())],
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> ExplainResponse:
     """On allow, the chain of grants (role held at account or space level, and the
     permission it gives); on deny, the nearest missing grant and the roles that would
@@ -146,8 +168,11 @@ def explain_decision(
         reason=decision.reason,
         chain=[
             GrantStepOut(
-                scope=step.scope, role=step.role, permission=step.permission,
-                space_name=space_name if step.space_id is not None else None, via=step.via,
+                scope=step.scope,
+                role=step.role,
+                permission=step.permission,
+                space_name=space_name if step.space_id is not None else None,
+                via=step.via,
             )
             for step in decision.chain
         ],

@@ -46,7 +46,11 @@ class Access:
 
     def mask(self, space_id: int | None = None) -> int:
         user = self.caller.user_id
-        mask = self.index.account_mask(user) if space_id is None else self.index.space_mask(user, space_id)
+        mask = (
+            self.index.account_mask(user)
+            if space_id is None
+            else self.index.space_mask(user, space_id)
+        )
         if self.caller.token_mask is not None:
             mask &= self.caller.token_mask
         if (

@@ -5,8 +5,9 @@
 - `RequireAccount(P)`: an account-level permission. Without it: 403.
 - `RequireSpace(P)`: a permission in the space named by the `{space}` path parameter
   (an account permission, such as CREATE_SPACES for renaming, is checked at account
-  level once the space is found visible). The status codes follow PERMISSIONS.md rule 3: a space that does not exist, belongs
-  to another account, or in which the caller holds no permission at all answers 404 (its
+  level once the space is found visible). The status codes follow PERMISSIONS.md
+  rule 3: a space that does not exist, belongs to another account, or in which the
+  caller holds no permission at all answers 404 (its
   existence is not revealed); a space the caller sees but may not act in answers 403.
 
 No credentials, or bad ones, answer 401 for every guard but `Public`. The guard hands

@@ -22,7 +22,12 @@ def load_index(session: Session, account_id: int) -> tuple[int, AccountIndex]:
     if version is None:
         return -1, AccountIndex(AccountGrants())
     custom_roles = [
-        RoleDef(role.id, role.name, Level(role.level), frozenset(Permission(p) for p in role.permissions))
+        RoleDef(
+            role.id,
+            role.name,
+            Level(role.level),
+            frozenset(Permission(p) for p in role.permissions),
+        )
         for role in session.scalars(select(CustomRole).where(CustomRole.account_id == account_id))
     ]
     account_roles: dict[int, RoleKey] = {
@@ -43,12 +48,16 @@ def load_index(session: Session, account_id: int) -> tuple[int, AccountIndex]:
         .join(Space, Space.id == SpaceMembership.space_id)
         .where(Space.account_id == account_id)
     )
-    space_roles = [(user, space, _role_key(builtin, custom)) for user, space, builtin, custom in memberships]
+    space_roles = [
+        (user, space, _role_key(builtin, custom)) for user, space, builtin, custom in memberships
+    ]
     user_ids = dict(
         session.execute(select(User.email_key, User.id).where(User.account_id == account_id)).all()
     )
     space_ids = dict(
-        session.execute(select(Space.name_key, Space.id).where(Space.account_id == account_id)).all()
+        session.execute(
+            select(Space.name_key, Space.id).where(Space.account_id == account_id)
+        ).all()
     )
     grants = AccountGrants(custom_roles, account_roles, space_roles, user_ids, space_ids)
     return version, AccountIndex(grants)

@@ -15,7 +15,9 @@ router = APIRouter(prefix="/api", tags=["Setup"])
 
 
 class SetupRequest(BaseModel):
-    token: str = Field(max_length=200, description="The token of the setup link the server printed.")
+    token: str = Field(
+        max_length=200, description="The token of the setup link the server printed."
+    )
     account_name: str = Field(max_length=200)
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
@@ -27,7 +29,12 @@ class SetupStatus(BaseModel):
     needs_setup: bool
 
 
-@router.get("/setup", summary="Whether first-run setup is still open", response_model=SetupStatus, dependencies=[Depends(Public())])
+@router.get(
+    "/setup",
+    summary="Whether first-run setup is still open",
+    response_model=SetupStatus,
+    dependencies=[Depends(Public())],
+)
 def setup_status(session: SessionDep) -> SetupStatus:
     return SetupStatus(needs_setup=not service.any_account(session))
 
@@ -57,4 +64,6 @@ def setup(body: SetupRequest, session: SessionDep, runtime: RuntimeDep) -> Token
     )
     pair = issue_session_tokens(session, admin, runtime.settings)
     gate.close()
-    return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
+    return TokenResponse(
+        access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
+    )

@@ -56,8 +56,12 @@ def create_account(
     session.add(admin)
     session.flush()
     audit.record(
-        session, Actor(account.id, admin_email), "account.create", target_type="account",
-        target=name, after={"admin": admin_email, "via": via},
+        session,
+        Actor(account.id, admin_email),
+        "account.create",
+        target_type="account",
+        target=name,
+        after={"admin": admin_email, "via": via},
     )
     return account, admin
 

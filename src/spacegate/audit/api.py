@@ -30,26 +30,43 @@ class AuditEventOut(BaseModel):
     client_address: str | None
 
 
-@router.get("/audit", summary="The account's audit log, newest first", response_model=list[AuditEventOut])
+@router.get(
+    "/audit", summary="The account's audit log, newest first", response_model=list[AuditEventOut]
+)
 def list_audit_events(
     access: Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))],
     session: SessionDep,
     response: Response,
     actor: Annotated[str | None, Query(max_length=254, description="Actor's email.")] = None,
     target: Annotated[str | None, Query(max_length=254)] = None,
-    action: Annotated[str | None, Query(max_length=64, description="e.g. `user.account_role`.")] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="ISO 8601, inclusive.")] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="e.g. `user.account_role`.")
+    ] = None,
+    since: Annotated[
+        datetime | None, Query(alias="from", description="ISO 8601, inclusive.")
+    ] = None,
     until: Annotated[datetime | None, Query(alias="to", description="ISO 8601, exclusive.")] = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> list[AuditEventOut]:
-    filters = service.AuditFilter(actor=actor, target=target, action=action, since=since, until=until)
-    events = service.list_events(session, access.caller.account_id, filters, limit=limit, before_id=decode_cursor(cursor))
+    filters = service.AuditFilter(
+        actor=actor, target=target, action=action, since=since, until=until
+    )
+    events = service.list_events(
+        session, access.caller.account_id, filters, limit=limit, before_id=decode_cursor(cursor)
+    )
     set_next_cursor(response, [event.id for event in events], limit)
     return [
         AuditEventOut(
-            id=e.id, time=e.created_at, actor=e.actor, action=e.action, target_type=e.target_type,
-            target=e.target, before=e.before, after=e.after, client_address=e.client_address,
+            id=e.id,
+            time=e.created_at,
+            actor=e.actor,
+            action=e.action,
+            target_type=e.target_type,
+            target=e.target,
+            before=e.before,
+            after=e.after,
+            client_address=e.client_address,
         )
         for e in events
     ]

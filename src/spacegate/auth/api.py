@@ -29,7 +29,10 @@ router = APIRouter(prefix="/api", tags=["Authentication"])
     summary="Sign in with email and password",
     response_model=TokenResponse,
     dependencies=[Depends(Public())],
-    responses={401: {"description": "Wrong account, email or password."}, 429: {"description": "Too many failures; see Retry-After."}},
+    responses={
+        401: {"description": "Wrong account, email or password."},
+        429: {"description": "Too many failures; see Retry-After."},
+    },
 )
 def login(
     account: Annotated[str, Path(max_length=64, description="The account's name.")],
@@ -50,7 +53,9 @@ def login(
         password=body.password,
         client=client,
     )
-    return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
+    return TokenResponse(
+        access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
+    )
 
 
 @router.post(
@@ -62,7 +67,9 @@ def login(
 def refresh(body: RefreshRequest, session: SessionDep, runtime: RuntimeDep) -> TokenResponse:
     """The refresh token is used up; the answer carries a new one."""
     pair = service.refresh(session, body.refresh_token, runtime.settings)
-    return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
+    return TokenResponse(
+        access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
+    )
 
 
 @router.post(
@@ -97,14 +104,22 @@ def create_long_token(
         space_ids=space_ids,
     )
     return LongTokenResponse(
-        access_token=issued.secret, id=issued.token.id, name=issued.token.name, expires_at=issued.token.expires_at
+        access_token=issued.secret,
+        id=issued.token.id,
+        name=issued.token.name,
+        expires_at=issued.token.expires_at,
     )
 
 
 @router.get("/tokens", summary="List my API tokens", response_model=list[TokenInfo])
-def list_tokens(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep) -> list[TokenInfo]:
+def list_tokens(
+    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
+) -> list[TokenInfo]:
     """The caller's long-lived API tokens (never the tokens themselves)."""
-    return [TokenInfo.model_validate(token, from_attributes=True) for token in service.list_api_tokens(session, caller)]
+    return [
+        TokenInfo.model_validate(token, from_attributes=True)
+        for token in service.list_api_tokens(session, caller)
+    ]
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke one of my API tokens", status_code=204)

@@ -13,10 +13,26 @@ MAX_LENGTH = 256
 # short list on purpose: length does most of the work.
 _COMMON = frozenset(
     {
-        "1234567890", "12345678910", "1q2w3e4r5t", "qwertyuiop", "password12",
-        "password123", "password1234", "iloveyou12", "administrator", "qwerty12345",
-        "1qaz2wsx3edc", "0987654321", "1111111111", "abcdefghij", "letmein123",
-        "welcome123", "changeme123", "passw0rd123", "zaq12wsxcde", "qwerty123456",
+        "1234567890",
+        "12345678910",
+        "1q2w3e4r5t",
+        "qwertyuiop",
+        "password12",
+        "password123",
+        "password1234",
+        "iloveyou12",
+        "administrator",
+        "qwerty12345",
+        "1qaz2wsx3edc",
+        "0987654321",
+        "1111111111",
+        "abcdefghij",
+        "letmein123",
+        "welcome123",
+        "changeme123",
+        "passw0rd123",
+        "zaq12wsxcde",
+        "qwerty123456",
     }
 )
 
@@ -25,7 +41,9 @@ class Passwords:
     """argon2id hashing; the cost parameters come from the settings (tests lower them)."""
 
     def __init__(self, *, time_cost: int, memory_cost_kib: int) -> None:
-        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1
+        )
         # Verifying against this keeps a login for an unknown email as slow as a real one.
         self._dummy_hash = self._hasher.hash("spacegate-timing-equaliser")
 

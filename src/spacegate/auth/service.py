@@ -130,7 +130,9 @@ def authenticate(session: Session, secret: str, client: str | None) -> Caller:
         raise Unauthorized("The token is not valid; sign in again.")
     token, user, account_name = row
     if token.kind == TokenKind.REFRESH.value:
-        raise Unauthorized("A refresh token cannot be used to call the API; trade it for an access token.")
+        raise Unauthorized(
+            "A refresh token cannot be used to call the API; trade it for an access token."
+        )
     if _expired(token.expires_at):
         raise Unauthorized("The token has expired; sign in again.")
     if not user.is_active:
@@ -178,7 +180,11 @@ def create_api_token(
         space_ids=space_ids,
     )
     audit.record(
-        session, caller.actor, "token.create", target_type="token", target=name or str(issued.token.id),
+        session,
+        caller.actor,
+        "token.create",
+        target_type="token",
+        target=name or str(issued.token.id),
         after={"id": issued.token.id, "expires_at": _iso(issued.token.expires_at)},
     )
     return issued
@@ -204,7 +210,11 @@ def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:
         raise NotFound(f"You have no API token with id {token_id}.")
     session.delete(token)
     audit.record(
-        session, caller.actor, "token.revoke", target_type="token", target=token.name or str(token.id),
+        session,
+        caller.actor,
+        "token.revoke",
+        target_type="token",
+        target=token.name or str(token.id),
         before={"id": token.id},
     )
 

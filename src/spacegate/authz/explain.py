@@ -84,9 +84,7 @@ def explain(
     )
 
 
-def _account_steps(
-    role: RoleDef, permission: Permission, space_id: int | None
-) -> list[GrantStep]:
+def _account_steps(role: RoleDef, permission: Permission, space_id: int | None) -> list[GrantStep]:
     if permission in role.permissions:
         return [GrantStep(Level.ACCOUNT, role.name, permission)]
     if (
@@ -94,9 +92,7 @@ def _account_steps(
         and Permission.FULL_ACCESS_ALL_SPACES in role.permissions
     ):
         return [
-            GrantStep(
-                Level.ACCOUNT, role.name, permission, via=Permission.FULL_ACCESS_ALL_SPACES
-            )
+            GrantStep(Level.ACCOUNT, role.name, permission, via=Permission.FULL_ACCESS_ALL_SPACES)
         ]
     return []
 

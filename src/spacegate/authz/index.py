@@ -72,8 +72,8 @@ class AccountIndex:
 
     def __init__(self, grants: AccountGrants) -> None:
         self.roles: dict[RoleKey, RoleDef] = {role.key: role for role in BUILTIN_ROLE_DEFS}
-        for role in grants.custom_roles:
-            self.roles[role.key] = role
+        for custom in grants.custom_roles:
+            self.roles[custom.key] = custom
         role_masks = {key: mask_of(role.permissions) for key, role in self.roles.items()}
 
         self.user_ids: dict[str, int] = dict(grants.user_ids)
@@ -85,13 +85,13 @@ class AccountIndex:
         }
         self.space_roles: dict[int, RoleKey] = {}
         self._space_masks: dict[int, int] = {}
-        for user, space, role in grants.space_roles:
+        for user, space, space_role in grants.space_roles:
             account_mask = self._account_masks.get(user)
             if account_mask is None:  # not an active user of this account
                 continue
             key = pair_key(user, space)
-            self.space_roles[key] = role
-            self._space_masks[key] = account_mask | role_masks.get(role, 0)
+            self.space_roles[key] = space_role
+            self._space_masks[key] = account_mask | role_masks.get(space_role, 0)
 
     # -- decisions -------------------------------------------------------------------
 
@@ -109,7 +109,9 @@ class AccountIndex:
         return bool(self.space_mask(user_id, space_id) & BIT[permission])
 
     def permissions(self, user_id: int, space_id: int | None = None) -> frozenset[Permission]:
-        mask = self.account_mask(user_id) if space_id is None else self.space_mask(user_id, space_id)
+        mask = (
+            self.account_mask(user_id) if space_id is None else self.space_mask(user_id, space_id)
+        )
         return permissions_in(mask)
 
     def can_see_space(self, user_id: int, space_id: int) -> bool:

@@ -45,18 +45,28 @@ def permissions(_caller: Annotated[Caller, Depends(SignedIn())]) -> list[Permiss
     ]
 
 
-@router.get("/accountroles", summary="Account roles, built-in and custom", response_model=list[RoleOut])
-def account_roles(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep) -> list[RoleOut]:
-    return [role_out(role) for role in service.list_roles(session, caller.account_id, Level.ACCOUNT)]
+@router.get(
+    "/accountroles", summary="Account roles, built-in and custom", response_model=list[RoleOut]
+)
+def account_roles(
+    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
+) -> list[RoleOut]:
+    return [
+        role_out(role) for role in service.list_roles(session, caller.account_id, Level.ACCOUNT)
+    ]
 
 
 @router.get("/spaceroles", summary="Space roles, built-in and custom", response_model=list[RoleOut])
-def space_roles(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep) -> list[RoleOut]:
+def space_roles(
+    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
+) -> list[RoleOut]:
     return [role_out(role) for role in service.list_roles(session, caller.account_id, Level.SPACE)]
 
 
 @router.get("/roles", summary="All roles, built-in and custom", response_model=list[RoleOut])
-def list_roles(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep) -> list[RoleOut]:
+def list_roles(
+    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
+) -> list[RoleOut]:
     return [role_out(role) for role in service.list_roles(session, caller.account_id)]
 
 
@@ -82,7 +92,9 @@ def create_role(
 
 
 @router.get("/roles/{name}", summary="One role", response_model=RoleOut)
-def get_role(name: RoleName, caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep) -> RoleOut:
+def get_role(
+    name: RoleName, caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
+) -> RoleOut:
     role = service.find_role(session, caller.account_id, name)
     if role is None:
         raise NotFound(f"There is no role named '{name}'.")
@@ -99,7 +111,12 @@ def update_role(
     """Built-in roles cannot be edited (403). Permission changes apply to every holder
     at their next request."""
     role = service.update_role(
-        session, access, name, name=body.name, description=body.description, permissions=body.permissions
+        session,
+        access,
+        name,
+        name=body.name,
+        description=body.description,
+        permissions=body.permissions,
     )
     return role_out(role)
 

@@ -10,7 +10,9 @@ class PermissionOut(BaseModel):
     label: str
     level: Level
     description: str
-    builtin_roles: list[str] = Field(description="The built-in roles that hold it (the matrix row).")
+    builtin_roles: list[str] = Field(
+        description="The built-in roles that hold it (the matrix row)."
+    )
 
 
 class RoleOut(BaseModel):

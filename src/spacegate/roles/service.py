@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from spacegate.access.cache import mark_changed
 from spacegate.access.context import Access
 from spacegate.audit import service as audit
-from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission, RoleKey
+from spacegate.authz import BuiltinRole, Level, Permission, RoleKey
 from spacegate.authz.catalog import (
     BUILTIN_ROLE_DESCRIPTIONS,
     BUILTIN_ROLE_LEVELS,
@@ -19,8 +19,7 @@ from spacegate.authz.catalog import (
     permissions_allowed_for_level,
 )
 from spacegate.authz.masks import effective_account_mask, mask_of, sorted_permissions
-from spacegate.errors import Forbidden, InvalidInput, NotFound, RoleInUse
-from spacegate.errors import Conflict
+from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole
 from spacegate.spaces.models import Space, SpaceMembership
@@ -72,7 +71,9 @@ def list_roles(session: Session, account_id: int, level: Level | None = None) ->
     customs = [
         _custom_ref(role)
         for role in session.scalars(
-            select(CustomRole).where(CustomRole.account_id == account_id).order_by(CustomRole.name_key)
+            select(CustomRole)
+            .where(CustomRole.account_id == account_id)
+            .order_by(CustomRole.name_key)
         )
     ]
     return [role for role in builtins + customs if level is None or role.level is level]
@@ -121,12 +122,16 @@ def ensure_may_grant(access: Access, role: RoleRef, space_id: int | None) -> Non
     granted = role.mask
     if role.level is Level.ACCOUNT:
         granted = effective_account_mask(granted)
-    if Permission.INVITE_ACCOUNT_ADMINS in role.permissions or role.builtin == BuiltinRole.ADMIN:
-        if not access.has(Permission.INVITE_ACCOUNT_ADMINS):
-            raise Forbidden("Only holders of Invite new account admins can grant the Admin role.")
+    makes_admin = (
+        Permission.INVITE_ACCOUNT_ADMINS in role.permissions or role.builtin == BuiltinRole.ADMIN
+    )
+    if makes_admin and not access.has(Permission.INVITE_ACCOUNT_ADMINS):
+        raise Forbidden("Only holders of Invite new account admins can grant the Admin role.")
     if granted & ~own:
         missing = ", ".join(sorted_permissions(granted & ~own))
-        raise Forbidden(f"You cannot grant the role '{role.name}': it holds permissions you do not ({missing}).")
+        raise Forbidden(
+            f"You cannot grant the role '{role.name}': it holds permissions you do not ({missing})."
+        )
 
 
 # -- custom roles ------------------------------------------------------------------------
@@ -148,11 +153,15 @@ def _validated_permissions(names: list[str], level: Level) -> frozenset[Permissi
     return frozenset(chosen)
 
 
-def _ensure_new_name(session: Session, account_id: int, name: str, except_id: int | None = None) -> None:
+def _ensure_new_name(
+    session: Session, account_id: int, name: str, except_id: int | None = None
+) -> None:
     if builtin_role(name) is not None or name.lower() in {r.value.lower() for r in BuiltinRole}:
         raise Conflict(f"'{name}' is the name of a built-in role.")
     existing = session.scalar(
-        select(CustomRole.id).where(CustomRole.account_id == account_id, CustomRole.name_key == name.lower())
+        select(CustomRole.id).where(
+            CustomRole.account_id == account_id, CustomRole.name_key == name.lower()
+        )
     )
     if existing is not None and existing != except_id:
         raise Conflict(f"A role named '{name}' already exists.")
@@ -170,7 +179,9 @@ def _ensure_within_own(access: Access, permissions: frozenset[Permission]) -> No
 
 def get_custom_role(session: Session, account_id: int, name: str) -> CustomRole:
     role = session.scalar(
-        select(CustomRole).where(CustomRole.account_id == account_id, CustomRole.name_key == name.strip().lower())
+        select(CustomRole).where(
+            CustomRole.account_id == account_id, CustomRole.name_key == name.strip().lower()
+        )
     )
     if role is None:
         if builtin_role(name) is not None:
@@ -210,7 +221,11 @@ def create_role(
     session.add(role)
     session.flush()
     audit.record(
-        session, access.caller.actor, "role.create", target_type="role", target=name,
+        session,
+        access.caller.actor,
+        "role.create",
+        target_type="role",
+        target=name,
         after=_snapshot(role),
     )
     return _custom_ref(role)
@@ -240,8 +255,13 @@ def update_role(
         mark_changed(session, role.account_id)
     session.flush()
     audit.record(
-        session, access.caller.actor, "role.update", target_type="role", target=role.name,
-        before=before, after=_snapshot(role),
+        session,
+        access.caller.actor,
+        "role.update",
+        target_type="role",
+        target=role.name,
+        before=before,
+        after=_snapshot(role),
     )
     return _custom_ref(role)
 
@@ -256,7 +276,11 @@ def delete_role(session: Session, access: Access, name: str) -> None:
             details={"assignments": assignments},
         )
     audit.record(
-        session, access.caller.actor, "role.delete", target_type="role", target=role.name,
+        session,
+        access.caller.actor,
+        "role.delete",
+        target_type="role",
+        target=role.name,
         before=_snapshot(role),
     )
     session.delete(role)
@@ -286,7 +310,3 @@ def _snapshot(role: CustomRole) -> dict[str, object]:
         "level": role.level,
         "permissions": list(role.permissions),
     }
-
-
-def describe_permission(permission: Permission) -> str:
-    return SPEC_BY_ID[permission].label

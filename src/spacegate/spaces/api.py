@@ -13,7 +13,14 @@ from spacegate.authz import Permission
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.spaces import service
 from spacegate.spaces.models import Space
-from spacegate.spaces.schemas import CandidateOut, MemberAdd, MemberOut, SpaceCreate, SpaceOut, SpaceUpdate
+from spacegate.spaces.schemas import (
+    CandidateOut,
+    MemberAdd,
+    MemberOut,
+    SpaceCreate,
+    SpaceOut,
+    SpaceUpdate,
+)
 
 router = APIRouter(prefix="/api/spaces", tags=["Spaces"])
 
@@ -26,7 +33,9 @@ ManageSpace = Annotated[SpaceAccess, Depends(RequireSpace(Permission.CREATE_SPAC
 
 
 def space_out(space: Space) -> SpaceOut:
-    return SpaceOut(name=space.name, color=space.color, icon=space.icon, created_at=space.created_at)
+    return SpaceOut(
+        name=space.name, color=space.color, icon=space.icon, created_at=space.created_at
+    )
 
 
 def member_out(view: service.MemberView) -> MemberOut:
@@ -43,7 +52,9 @@ def member_out(view: service.MemberView) -> MemberOut:
 
 
 @router.get("", summary="Spaces I can see", response_model=list[SpaceOut])
-def list_spaces(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep) -> list[SpaceOut]:
+def list_spaces(
+    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep
+) -> list[SpaceOut]:
     access = access_for(caller, session, runtime)
     return [space_out(space) for space in service.visible_spaces(session, access)]
 
@@ -54,7 +65,9 @@ def create_space(
     access: Annotated[Access, Depends(RequireAccount(Permission.CREATE_SPACES))],
     session: SessionDep,
 ) -> SpaceOut:
-    return space_out(service.create_space(session, access, name=body.name, color=body.color, icon=body.icon))
+    return space_out(
+        service.create_space(session, access, name=body.name, color=body.color, icon=body.icon)
+    )
 
 
 @router.get("/{space}", summary="One space", response_model=SpaceOut)
@@ -64,7 +77,9 @@ def get_space(access: ViewSpace) -> SpaceOut:
 
 @router.put("/{space}", summary="Rename or recolor a space", response_model=SpaceOut)
 def update_space(body: SpaceUpdate, access: ManageSpace, session: SessionDep) -> SpaceOut:
-    space = service.update_space(session, access, access.space, name=body.name, color=body.color, icon=body.icon)
+    space = service.update_space(
+        session, access, access.space, name=body.name, color=body.color, icon=body.icon
+    )
     return space_out(space)
 
 
@@ -75,7 +90,9 @@ def delete_space(access: ManageSpace, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{space}/users", summary="Members and their space roles", response_model=list[MemberOut])
+@router.get(
+    "/{space}/users", summary="Members and their space roles", response_model=list[MemberOut]
+)
 def list_members(access: ViewSpace, session: SessionDep) -> list[MemberOut]:
     return [member_out(view) for view in service.members(session, access.space)]
 
@@ -107,16 +124,24 @@ def member_candidates(
 def add_member(body: MemberAdd, access: ManageSpaceUsers, session: SessionDep) -> MemberOut:
     """The role defaults to `Space Member`. Only users of the account can be added, and
     only with a role whose permissions the caller holds in this space."""
-    view = service.add_member(session, access, access.space, email=body.email, space_role=body.space_role)
+    view = service.add_member(
+        session, access, access.space, email=body.email, space_role=body.space_role
+    )
     return member_out(view)
 
 
-@router.put("/{space}/users/{email}/space_role", summary="Change a member's space role", response_model=MemberOut)
+@router.put(
+    "/{space}/users/{email}/space_role",
+    summary="Change a member's space role",
+    response_model=MemberOut,
+)
 def set_member_role(
     email: Email,
     access: ManageSpaceUsers,
     session: SessionDep,
-    value: Annotated[str, Query(max_length=200, description="A space role, e.g. `Space Developer`.")],
+    value: Annotated[
+        str, Query(max_length=200, description="A space role, e.g. `Space Developer`.")
+    ],
 ) -> MemberOut:
     return member_out(service.set_member_role(session, access, access.space, email, value))
 
@@ -127,6 +152,8 @@ def remove_member(email: Email, access: ManageSpaceUsers, session: SessionDep) -
     return Response(status_code=204)
 
 
-@router.get("/{space}/user_permissions", summary="My permissions in the space", response_model=list[str])
+@router.get(
+    "/{space}/user_permissions", summary="My permissions in the space", response_model=list[str]
+)
 def user_permissions(access: ViewSpace) -> list[str]:
     return [p.value for p in service.space_permissions(access, access.space)]

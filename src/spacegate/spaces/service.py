@@ -58,13 +58,17 @@ def visible_spaces(session: Session, access: Access) -> list[Space]:
     return [space for space in spaces if access.can_see_space(space.id)]
 
 
-def _ensure_free_name(session: Session, account_id: int, name: str, except_id: int | None = None) -> None:
+def _ensure_free_name(
+    session: Session, account_id: int, name: str, except_id: int | None = None
+) -> None:
     existing = find_space(session, account_id, name)
     if existing is not None and existing.id != except_id:
         raise Conflict(f"A space named '{existing.name}' already exists.")
 
 
-def create_space(session: Session, access: Access, *, name: str, color: str | None, icon: str | None) -> Space:
+def create_space(
+    session: Session, access: Access, *, name: str, color: str | None, icon: str | None
+) -> Space:
     account_id = access.caller.account_id
     name = clean_name(name, "space")
     _ensure_free_name(session, account_id, name)
@@ -79,14 +83,24 @@ def create_space(session: Session, access: Access, *, name: str, color: str | No
     session.flush()
     mark_changed(session, account_id)  # the index maps space names to ids
     audit.record(
-        session, access.caller.actor, "space.create", target_type="space", target=name,
+        session,
+        access.caller.actor,
+        "space.create",
+        target_type="space",
+        target=name,
         after={"color": space.color, "icon": space.icon},
     )
     return space
 
 
 def update_space(
-    session: Session, access: Access, space: Space, *, name: str | None, color: str | None, icon: str | None
+    session: Session,
+    access: Access,
+    space: Space,
+    *,
+    name: str | None,
+    color: str | None,
+    icon: str | None,
 ) -> Space:
     before = {"name": space.name, "color": space.color, "icon": space.icon}
     if name is not None:
@@ -100,18 +114,29 @@ def update_space(
     after = {"name": space.name, "color": space.color, "icon": space.icon}
     if after != before:
         audit.record(
-            session, access.caller.actor, "space.update", target_type="space", target=space.name,
-            before=before, after=after,
+            session,
+            access.caller.actor,
+            "space.update",
+            target_type="space",
+            target=space.name,
+            before=before,
+            after=after,
         )
     return space
 
 
 def delete_space(session: Session, access: Access, space: Space) -> None:
     members = session.scalar(
-        select(func.count()).select_from(SpaceMembership).where(SpaceMembership.space_id == space.id)
+        select(func.count())
+        .select_from(SpaceMembership)
+        .where(SpaceMembership.space_id == space.id)
     )
     audit.record(
-        session, access.caller.actor, "space.delete", target_type="space", target=space.name,
+        session,
+        access.caller.actor,
+        "space.delete",
+        target_type="space",
+        target=space.name,
         before={"members": members},
     )
     session.delete(space)
@@ -130,7 +155,8 @@ def members(session: Session, space: Space) -> list[MemberView]:
         .order_by(User.email_key)
     )
     return [
-        MemberView(user, role_name(m.role, m.custom_role_id, names), m.created_at) for user, m in rows
+        MemberView(user, role_name(m.role, m.custom_role_id, names), m.created_at)
+        for user, m in rows
     ]
 
 
@@ -143,7 +169,10 @@ def candidates(session: Session, space: Space, query: str | None, limit: int) ->
     if query:
         pattern = f"%{query.strip().lower()}%"
         statement = statement.where(
-            or_(User.email_key.like(pattern), func.lower(User.first_name + " " + User.last_name).like(pattern))
+            or_(
+                User.email_key.like(pattern),
+                func.lower(User.first_name + " " + User.last_name).like(pattern),
+            )
         )
     return list(session.scalars(statement.order_by(User.email_key).limit(limit)))
 
@@ -155,33 +184,49 @@ def _membership(session: Session, space: Space, user: User) -> SpaceMembership |
 def _account_user(session: Session, space: Space, email: str) -> User:
     """Rule 4: only users who already belong to the account can be added to a space."""
     user = session.scalar(
-        select(User).where(User.account_id == space.account_id, User.email_key == email.strip().lower())
+        select(User).where(
+            User.account_id == space.account_id, User.email_key == email.strip().lower()
+        )
     )
     if user is None:
         raise NotFound(f"There is no user '{email}' in this account; invite them first.")
     return user
 
 
-def add_member(session: Session, access: Access, space: Space, *, email: str, space_role: str | None) -> MemberView:
-    role = resolve_role(session, space.account_id, space_role or BuiltinRole.SPACE_MEMBER.value, Level.SPACE)
+def add_member(
+    session: Session, access: Access, space: Space, *, email: str, space_role: str | None
+) -> MemberView:
+    role = resolve_role(
+        session, space.account_id, space_role or BuiltinRole.SPACE_MEMBER.value, Level.SPACE
+    )
     ensure_may_grant(access, role, space.id)
     user = _account_user(session, space, email)
     if not user.is_active:
-        raise Conflict(f"{user.email} is deactivated; reactivate them before adding them to a space.")
+        raise Conflict(
+            f"{user.email} is deactivated; reactivate them before adding them to a space."
+        )
     if _membership(session, space, user) is not None:
         raise Conflict(f"{user.email} is already a member of space '{space.name}'.")
-    membership = SpaceMembership(space_id=space.id, user_id=user.id, role=role.builtin, custom_role_id=role.custom_id)
+    membership = SpaceMembership(
+        space_id=space.id, user_id=user.id, role=role.builtin, custom_role_id=role.custom_id
+    )
     session.add(membership)
     session.flush()
     mark_changed(session, space.account_id)
     audit.record(
-        session, access.caller.actor, "space.member_add", target_type="user", target=user.email,
+        session,
+        access.caller.actor,
+        "space.member_add",
+        target_type="user",
+        target=user.email,
         after={"space": space.name, "space_role": role.name},
     )
     return MemberView(user, role.name, membership.created_at)
 
 
-def set_member_role(session: Session, access: Access, space: Space, email: str, space_role: str) -> MemberView:
+def set_member_role(
+    session: Session, access: Access, space: Space, email: str, space_role: str
+) -> MemberView:
     role = resolve_role(session, space.account_id, space_role, Level.SPACE)
     ensure_may_grant(access, role, space.id)
     user = _account_user(session, space, email)
@@ -194,8 +239,13 @@ def set_member_role(session: Session, access: Access, space: Space, email: str, 
     session.flush()
     mark_changed(session, space.account_id)
     audit.record(
-        session, access.caller.actor, "space.member_role", target_type="user", target=user.email,
-        before={"space": space.name, "space_role": before}, after={"space": space.name, "space_role": role.name},
+        session,
+        access.caller.actor,
+        "space.member_role",
+        target_type="user",
+        target=user.email,
+        before={"space": space.name, "space_role": before},
+        after={"space": space.name, "space_role": role.name},
     )
     return MemberView(user, role.name, membership.created_at)
 
@@ -210,7 +260,11 @@ def remove_member(session: Session, access: Access, space: Space, email: str) ->
     session.delete(membership)
     mark_changed(session, space.account_id)
     audit.record(
-        session, access.caller.actor, "space.member_remove", target_type="user", target=user.email,
+        session,
+        access.caller.actor,
+        "space.member_remove",
+        target_type="user",
+        target=user.email,
         before={"space": space.name, "space_role": before},
     )
 

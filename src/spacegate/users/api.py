@@ -88,22 +88,34 @@ def remove_user(email: Email, access: ManageUsers, session: SessionDep) -> Respo
     return Response(status_code=204)
 
 
-@router.put("/accounts/users/{email}/account_role", summary="Set the account role", response_model=UserOut)
+@router.put(
+    "/accounts/users/{email}/account_role", summary="Set the account role", response_model=UserOut
+)
 def set_account_role(
     email: Email,
     access: ManageUsers,
     session: SessionDep,
-    value: Annotated[str, Query(max_length=200, description="`Admin`, `Member` or a custom account role.")],
+    value: Annotated[
+        str, Query(max_length=200, description="`Admin`, `Member` or a custom account role.")
+    ],
 ) -> UserOut:
     return UserOut.of(service.set_account_role(session, access, email, value))
 
 
-@router.delete("/accounts/users/{email}/account_role", summary="Reset the account role to Member", response_model=UserOut)
+@router.delete(
+    "/accounts/users/{email}/account_role",
+    summary="Reset the account role to Member",
+    response_model=UserOut,
+)
 def unset_account_role(email: Email, access: ManageUsers, session: SessionDep) -> UserOut:
     return UserOut.of(service.set_account_role(session, access, email, BuiltinRole.MEMBER.value))
 
 
-@router.put("/accounts/users/{email}/status", summary="Deactivate or reactivate a user", response_model=UserOut)
+@router.put(
+    "/accounts/users/{email}/status",
+    summary="Deactivate or reactivate a user",
+    response_model=UserOut,
+)
 def set_status(
     email: Email,
     access: ManageUsers,
@@ -116,13 +128,18 @@ def set_status(
 
 
 @router.get("/me", summary="Who am I, and what may I do", response_model=MeOut)
-def me(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep) -> MeOut:
+def me(
+    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep
+) -> MeOut:
     """The caller, their account role and account permissions, and each space they see
     with their role and effective permissions there."""
     access = access_for(caller, session, runtime)
     user = service.get_user(session, caller.account_id, caller.email)
     names = custom_role_names(session, caller.account_id)
-    space_roles = {view.space_name: view.space_role for view in service.views(session, caller.account_id, [user])[0].member_in_spaces}
+    space_roles = {
+        view.space_name: view.space_role
+        for view in service.views(session, caller.account_id, [user])[0].member_in_spaces
+    }
     return MeOut(
         email=user.email,
         first_name=user.first_name,
@@ -130,7 +147,9 @@ def me(caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runt
         account_name=caller.account_name,
         account_role=role_name(user.account_role, user.account_custom_role_id, names),
         account_permissions=[
-            p.value for p in sorted_permissions(access.mask()) if SPEC_BY_ID[p].level is Level.ACCOUNT
+            p.value
+            for p in sorted_permissions(access.mask())
+            if SPEC_BY_ID[p].level is Level.ACCOUNT
         ],
         spaces=[
             SpacePermissionsOut(

@@ -31,7 +31,10 @@ class UserOut(BaseModel):
             last_name=user.last_name,
             account_role=view.account_role,
             has_access_to_all_spaces=view.has_access_to_all_spaces,
-            member_in_spaces=[SpaceRoleOut(space_name=s.space_name, space_role=s.space_role) for s in view.member_in_spaces],
+            member_in_spaces=[
+                SpaceRoleOut(space_name=s.space_name, space_role=s.space_role)
+                for s in view.member_in_spaces
+            ],
             join_date=user.created_at,
             status=user.status,
         )
@@ -42,7 +45,9 @@ class UserCreate(BaseModel):
     first_name: str = Field("", max_length=100)
     last_name: str = Field("", max_length=100)
     password: str | None = Field(
-        None, max_length=256, description="Without one, the user cannot sign in with a password yet."
+        None,
+        max_length=256,
+        description="Without one, the user cannot sign in with a password yet.",
     )
     account_role: str | None = Field(None, max_length=200, description="Default: Member.")
 

@@ -63,7 +63,12 @@ def views(session: Session, account_id: int, users: list[User]) -> list[UserView
     names = custom_role_names(session, account_id)
     spaces: dict[int, list[SpaceRoleView]] = {user.id: [] for user in users}
     rows = session.execute(
-        select(SpaceMembership.user_id, Space.name, SpaceMembership.role, SpaceMembership.custom_role_id)
+        select(
+            SpaceMembership.user_id,
+            Space.name,
+            SpaceMembership.role,
+            SpaceMembership.custom_role_id,
+        )
         .join(Space, Space.id == SpaceMembership.space_id)
         .where(SpaceMembership.user_id.in_(list(spaces)))
         .order_by(Space.name_key)
@@ -127,7 +132,9 @@ def add_user(
     """Add a user directly, without an invitation (API only, as in Torque)."""
     account_id = access.caller.account_id
     email = clean_email(email)
-    role = resolve_role(session, account_id, account_role or BuiltinRole.MEMBER.value, Level.ACCOUNT)
+    role = resolve_role(
+        session, account_id, account_role or BuiltinRole.MEMBER.value, Level.ACCOUNT
+    )
     ensure_may_grant(access, role, None)
     if find_user(session, account_id, email) is not None:
         raise Conflict(f"'{email}' is already a user of this account.")
@@ -147,7 +154,11 @@ def add_user(
     session.flush()
     mark_changed(session, account_id)
     audit.record(
-        session, access.caller.actor, "user.add", target_type="user", target=email,
+        session,
+        access.caller.actor,
+        "user.add",
+        target_type="user",
+        target=email,
         after={"account_role": role.name},
     )
     return user
@@ -202,7 +213,11 @@ def remove_user(session: Session, access: Access, email: str) -> None:
     _ensure_another_active_admin(session, user, "remove them")
     auth_service.revoke_all_for_user(session, user.id)
     audit.record(
-        session, access.caller.actor, "user.remove", target_type="user", target=user.email,
+        session,
+        access.caller.actor,
+        "user.remove",
+        target_type="user",
+        target=user.email,
         before={"status": user.status},
     )
     session.delete(user)
@@ -220,8 +235,13 @@ def set_account_role(session: Session, access: Access, email: str, role_name_: s
     _apply_account_role(user, role)
     session.flush()
     audit.record(
-        session, access.caller.actor, "user.account_role", target_type="user", target=user.email,
-        before={"account_role": before}, after={"account_role": role.name},
+        session,
+        access.caller.actor,
+        "user.account_role",
+        target_type="user",
+        target=user.email,
+        before={"account_role": before},
+        after={"account_role": role.name},
     )
     return views(session, account_id, [user])[0]
 
@@ -237,7 +257,12 @@ def set_status(session: Session, access: Access, email: str, status: UserStatus)
     session.flush()
     if before != user.status:
         audit.record(
-            session, access.caller.actor, f"user.{'deactivate' if status is UserStatus.INACTIVE else 'reactivate'}",
-            target_type="user", target=user.email, before={"status": before}, after={"status": user.status},
+            session,
+            access.caller.actor,
+            f"user.{'deactivate' if status is UserStatus.INACTIVE else 'reactivate'}",
+            target_type="user",
+            target=user.email,
+            before={"status": before},
+            after={"status": user.status},
         )
     return views(session, account_id, [user])[0]

@@ -40,7 +40,12 @@ def setup_submit(
     first_name: Annotated[str, Form(max_length=100)] = "",
     last_name: Annotated[str, Form(max_length=100)] = "",
 ) -> HTMLResponse:
-    values = {"account_name": account_name, "email": email, "first_name": first_name, "last_name": last_name}
+    values = {
+        "account_name": account_name,
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+    }
     try:
         runtime.setup_gate.check(session, token)
         account, admin = service.create_account(
