@@ -443,13 +443,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         def cb_build(size: Size = size, grants: list[Grant] = dataset.grants) -> object:
             return build_casbin(size, grants)
 
-        sg_peak, sg_retained = traced_build(sg_build)
-        cb_peak, cb_retained = traced_build(cb_build)
+        # Each engine is timed on an index built before the other engine's or any traced
+        # build, so neither is measured on a heap fragmented by the other's garbage.
         index_obj, sg_seconds = timed_build(sg_build)
-        enforcer, cb_seconds = timed_build(cb_build)
         assert isinstance(index_obj, AccountIndex)
         index = index_obj
+        spacegate_run(index, dataset.requests)  # warm-up
+        sg_timing = median_per_check(
+            lambda index=index, requests=dataset.requests: spacegate_run(index, requests),
+            checks,
+            runs,
+        )
 
+        enforcer, cb_seconds = timed_build(cb_build)
         if position == 0:
             found, compared, allowed = disagreements(index, enforcer, dataset, args.sanity_budget)
             scope = (
@@ -462,13 +468,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"denied; disagreements between the engines: {found}"
             )
             sane = sane and found == 0
-
-        spacegate_run(index, dataset.requests)  # warm-up
-        sg_timing = median_per_check(
-            lambda index=index, requests=dataset.requests: spacegate_run(index, requests),
-            checks,
-            runs,
-        )
         cb_checks, estimate = casbin_checks_for_budget(
             enforcer, dataset.casbin_requests, runs, args.casbin_budget
         )
@@ -482,6 +481,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             cb_checks,
             runs,
         )
+        del index, index_obj, enforcer
+        gc.collect()
+
+        sg_peak, sg_retained = traced_build(sg_build)
+        cb_peak, cb_retained = traced_build(cb_build)
         result = SizeResult(
             size,
             BuildStats(sg_seconds, sg_peak, sg_retained),
@@ -491,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print_size_table(result, checks)
         results.append(result)
-        del index, index_obj, enforcer, dataset
+        del dataset
         gc.collect()
 
     targets_met = print_summary(results)

@@ -18,7 +18,9 @@ from spacegate.accounts.service import SetupGate
 from spacegate.app import create_app
 from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
+from spacegate.crypto import SecretBox
 from spacegate.db import Base, make_engine, make_session_factory, transaction
+from spacegate.mail.outbox import Deliverer
 from spacegate.migrate import upgrade
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
@@ -66,6 +68,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         argon2_time_cost=1,
         argon2_memory_cost_kib=8,
         authz_poll_seconds=0.05,
+        mail_worker=False,  # tests deliver mail explicitly, one pass at a time
+        mail_retry_base_seconds=0,
     )
 
 
@@ -73,6 +77,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def runtime(engine: Engine, settings: Settings) -> Iterator[Runtime]:
     _empty_tables(engine)
     sessions = make_session_factory(engine)
+    box = SecretBox(settings.resolved_secret_key())
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -85,8 +90,11 @@ def runtime(engine: Engine, settings: Settings) -> Iterator[Runtime]:
             window_seconds=settings.login_failure_window_seconds,
         ),
         setup_gate=SetupGate(),
+        box=box,
+        mail=Deliverer(sessions, settings, box),
     )
     yield runtime
+    runtime.mail.stop()
     runtime.authz.stop()
 
 

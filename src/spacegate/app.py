@@ -18,12 +18,14 @@ from spacegate.audit import api as audit_api
 from spacegate.auth import api as auth_api
 from spacegate.db import transaction
 from spacegate.errors import install_error_handlers
+from spacegate.invitations import api as invitations_api
 from spacegate.roles import api as roles_api
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from spacegate.spaces import api as spaces_api
 from spacegate.users import api as users_api
 from spacegate.web import setup as setup_pages
+from spacegate.web import signup as signup_pages
 from spacegate.web.paths import STATIC_DIR
 
 log = logging.getLogger("spacegate")
@@ -47,10 +49,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         active = runtime or Runtime.start(settings)
         app.state.runtime = active
         active.authz.start()
+        if active.settings.mail_worker:
+            active.mail.start()
         announce(active)
         try:
             yield
         finally:
+            active.mail.stop()
             active.authz.stop()
             if owned:
                 active.close()
@@ -67,9 +72,20 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (setup_api, auth_api, users_api, spaces_api, roles_api, audit_api, decision_api):
+    routers = (
+        setup_api,
+        auth_api,
+        users_api,
+        invitations_api,
+        spaces_api,
+        roles_api,
+        audit_api,
+        decision_api,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.include_router(setup_pages.router)
+    app.include_router(signup_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

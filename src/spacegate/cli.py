@@ -29,6 +29,8 @@ app = typer.Typer(
 )
 accounts_app = typer.Typer(help="Accounts (tenants) of this installation.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+mail_app = typer.Typer(help="Outgoing email (the outbox).", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
 console = Console()
 
 
@@ -128,6 +130,20 @@ def list_accounts() -> None:
     for name, created, users in rows:
         table.add_row(name, created.strftime("%Y-%m-%d %H:%M"), str(users))
     console.print(table)
+
+
+@mail_app.command("deliver")
+def deliver_mail() -> None:
+    """Deliver every due message of the outbox once (the server's worker does this
+    continuously), and say what happened."""
+    runtime = _runtime()
+    try:
+        report = runtime.mail.deliver_due()
+    finally:
+        runtime.close()
+    console.print(f"Sent {report.sent}, will retry {report.retried}, gave up on {report.failed}.")
+    if report.retried or report.failed:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

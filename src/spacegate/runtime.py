@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.access.cache import IndexCache
 from spacegate.accounts.service import SetupGate
 from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
+from spacegate.crypto import SecretBox
 from spacegate.db import make_engine, make_session_factory
+from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
 from spacegate.settings import Settings
 
@@ -25,6 +27,8 @@ class Runtime:
     passwords: Passwords
     login_limiter: LoginLimiter
     setup_gate: SetupGate
+    box: SecretBox
+    mail: Deliverer
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -34,6 +38,7 @@ class Runtime:
         if migrate:
             upgrade(engine)
         sessions = make_session_factory(engine)
+        box = SecretBox(settings.resolved_secret_key())
         return cls(
             settings=settings,
             engine=engine,
@@ -49,8 +54,19 @@ class Runtime:
                 window_seconds=settings.login_failure_window_seconds,
             ),
             setup_gate=SetupGate(),
+            box=box,
+            mail=Deliverer(sessions, settings, box),
         )
 
+    def __post_init__(self) -> None:
+        # A committed transaction that queued mail wakes the worker at once.
+        event.listen(self.sessions, "after_commit", self._wake_mail)
+
+    def _wake_mail(self, session: Session) -> None:
+        if session.info.pop(MAIL_QUEUED, False):
+            self.mail.wake()
+
     def close(self) -> None:
+        self.mail.stop()
         self.authz.stop()
         self.engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,30 @@ class Settings(BaseSettings):
 
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_cost_kib: int = Field(65536, ge=8)
+
+    invitation_expiry_days: int = Field(
+        7, ge=1, le=365, description="How long an invitation link works."
+    )
+
+    mail_backend: Literal["console", "smtp"] = Field(
+        "console", description="`console` prints messages to the log; `smtp` sends them."
+    )
+    mail_from: str = Field("spacegate <no-reply@localhost>", description="The From header.")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(10, gt=0)
+    mail_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the worker looks for due mail."
+    )
+    mail_retry_base_seconds: float = Field(
+        10, ge=0, description="First retry delay; doubles on each failure."
+    )
+    mail_retry_max_seconds: float = Field(3600, ge=0)
+    mail_max_attempts: int = Field(12, ge=1, description="Attempts before a message is given up.")
+    mail_worker: bool = Field(True, description="Run the delivery worker inside the server.")
 
     authz_poll_seconds: float = Field(
         0.5, gt=0, description="How often other processes' grant changes are picked up."

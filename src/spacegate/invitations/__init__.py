@@ -1,0 +1,1 @@
+"""Invitations by email: invite, deliver, accept, resend, revoke."""

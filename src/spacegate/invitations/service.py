@@ -1,0 +1,466 @@
+"""Invitations: invite by email with roles chosen up front, accept, list, resend, revoke.
+
+An invitation and its email are written in one transaction (the email through the
+outbox), so an invitation is never lost because the mail server was down. Each address
+of a request is handled in its own savepoint: a failure for one address leaves no
+trace of it, and the others still go through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spacegate.access.cache import mark_changed
+from spacegate.access.context import Access, Actor
+from spacegate.accounts.models import Account
+from spacegate.audit import service as audit
+from spacegate.auth.passwords import Passwords, check_password_policy
+from spacegate.auth.secrets import hash_secret, new_secret
+from spacegate.authz import BuiltinRole, Level, Permission
+from spacegate.crypto import SecretBox
+from spacegate.db import utcnow
+from spacegate.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from spacegate.invitations.models import Invitation, InvitationState
+from spacegate.mail import outbox
+from spacegate.mail.models import OutboxMessage
+from spacegate.mail.render import render
+from spacegate.names import clean_email
+from spacegate.roles.service import RoleRef, ensure_may_grant, find_role, resolve_role
+from spacegate.settings import Settings
+from spacegate.spaces import service as spaces
+from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.users import service as users
+from spacegate.users.models import User, UserStatus
+
+MAX_EMAILS = 1000
+
+Outcome = Literal["invited", "added", "refreshed", "revoked", "error"]
+
+
+@dataclass(frozen=True)
+class SpaceGrant:
+    space_name: str
+    space_role: str
+
+
+@dataclass(frozen=True)
+class AddressResult:
+    email: str
+    result: Outcome
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The validated settings of one request, shared by all its addresses."""
+
+    account_role: RoleRef
+    account_role_given: bool
+    grants: list[tuple[Space, RoleRef]]
+
+
+@dataclass
+class Mailing:
+    """What an invitation email needs besides the invitation itself."""
+
+    box: SecretBox
+    settings: Settings
+    inviter_name: str
+    account_name: str
+
+
+# -- inviting --------------------------------------------------------------------------
+
+
+def _plan(
+    session: Session, access: Access, account_role: str | None, grants: list[SpaceGrant]
+) -> _Plan:
+    account_id = access.caller.account_id
+    role = resolve_role(
+        session, account_id, account_role or BuiltinRole.MEMBER.value, Level.ACCOUNT
+    )
+    ensure_may_grant(access, role, None)
+    resolved: list[tuple[Space, RoleRef]] = []
+    seen: set[int] = set()
+    for grant in grants:
+        space = spaces.find_space(session, account_id, grant.space_name)
+        if space is None or not access.can_see_space(space.id):
+            raise InvalidInput(f"There is no space named '{grant.space_name}'.")
+        if space.id in seen:
+            raise InvalidInput(f"The space '{space.name}' is listed twice.")
+        seen.add(space.id)
+        space_role = resolve_role(
+            session, account_id, grant.space_role or BuiltinRole.SPACE_MEMBER.value, Level.SPACE
+        )
+        if not access.has(Permission.MANAGE_SPACE_USERS, space.id):
+            raise Forbidden(f"You cannot give roles in space '{space.name}'.")
+        ensure_may_grant(access, space_role, space.id)
+        resolved.append((space, space_role))
+    return _Plan(role, account_role is not None, resolved)
+
+
+def invite(
+    session: Session,
+    access: Access,
+    mailing: Mailing,
+    *,
+    emails: list[str],
+    account_role: str | None,
+    grants: list[SpaceGrant],
+) -> list[AddressResult]:
+    """Invite each address; one result per address, in the order given."""
+    if not 1 <= len(emails) <= MAX_EMAILS:
+        raise InvalidInput(f"Send between 1 and {MAX_EMAILS} email addresses.")
+    try:
+        plan = _plan(session, access, account_role, grants)
+    except DomainError as error:
+        return [AddressResult(email, "error", error.message) for email in emails]
+
+    results: list[AddressResult] = []
+    seen: set[str] = set()
+    for raw in emails:
+        try:
+            email = clean_email(raw)
+            if email.lower() in seen:
+                raise InvalidInput(f"{email} is listed more than once.")
+            seen.add(email.lower())
+            with session.begin_nested():
+                outcome = _invite_one(session, access, mailing, plan, email)
+            results.append(AddressResult(email, outcome))
+        except DomainError as error:
+            results.append(AddressResult(raw, "error", error.message))
+    return results
+
+
+def _invite_one(
+    session: Session, access: Access, mailing: Mailing, plan: _Plan, email: str
+) -> Outcome:
+    account_id = access.caller.account_id
+    user = users.find_user(session, account_id, email)
+    if user is not None:
+        _apply_to_existing_user(session, access, plan, user)
+        return "added"
+    grants = [
+        {"space_id": space.id, "space_name": space.name, "space_role": role.name}
+        for space, role in plan.grants
+    ]
+    existing = session.scalar(
+        select(Invitation).where(
+            Invitation.account_id == account_id,
+            Invitation.email_key == email.lower(),
+            Invitation.state == InvitationState.PENDING.value,
+        )
+    )
+    if existing is not None:
+        before = _snapshot(existing)
+        existing.account_role, existing.spaces = plan.account_role.name, grants
+        existing.invited_by = access.caller.email
+        _send(session, mailing, existing)
+        audit.record(
+            session,
+            access.caller.actor,
+            "invitation.refresh",
+            target_type="invitation",
+            target=email,
+            before=before,
+            after=_snapshot(existing),
+        )
+        return "refreshed"
+    invitation = Invitation(
+        account_id=account_id,
+        email=email,
+        email_key=email.lower(),
+        account_role=plan.account_role.name,
+        spaces=grants,
+        invited_by=access.caller.email,
+        secret_hash="",
+        expires_at=utcnow(),
+    )
+    session.add(invitation)
+    _send(session, mailing, invitation)
+    audit.record(
+        session,
+        access.caller.actor,
+        "invitation.create",
+        target_type="invitation",
+        target=email,
+        after=_snapshot(invitation),
+    )
+    return "invited"
+
+
+def _apply_to_existing_user(session: Session, access: Access, plan: _Plan, user: User) -> None:
+    """An address that already has a user: apply the roles directly, send nothing."""
+    if not user.is_active:
+        raise Conflict(
+            f"{user.email} is a deactivated user of this account; reactivate them first."
+        )
+    current = user.account_role or user.account_custom_role_id
+    if plan.account_role_given and current != plan.account_role.key:
+        if not access.has(Permission.MANAGE_ACCOUNT_USERS):
+            raise Forbidden(
+                f"{user.email} is already a user, and you may not change account roles."
+            )
+        users.set_account_role(session, access, user.email, plan.account_role.name)
+    for space, role in plan.grants:
+        if session.get(SpaceMembership, (space.id, user.id)) is None:
+            spaces.add_member(session, access, space, email=user.email, space_role=role.name)
+        else:
+            spaces.set_member_role(session, access, space, user.email, role.name)
+
+
+def _send(session: Session, mailing: Mailing, invitation: Invitation) -> None:
+    """Give the invitation a fresh secret and expiry, and queue its email. Any earlier
+    unsent email of it is cancelled: its link no longer works."""
+    secret = new_secret()
+    now = utcnow()
+    invitation.secret_hash = hash_secret(secret)
+    invitation.sent_at = now
+    invitation.expires_at = now + timedelta(days=mailing.settings.invitation_expiry_days)
+    session.flush()
+    outbox.cancel_pending(session, invitation.id)
+    mail = render(
+        "invitation",
+        recipient=invitation.email,
+        subject=f"Welcome to {mailing.account_name} on spacegate",
+        context={
+            "inviter": mailing.inviter_name,
+            "account_name": mailing.account_name,
+            "account_role": invitation.account_role,
+            "spaces": invitation.spaces,
+            "link": f"{mailing.settings.base_url()}/signup?secret={secret}",
+            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        },
+    )
+    outbox.enqueue(
+        session, mailing.box, mail, account_id=invitation.account_id, invitation_id=invitation.id
+    )
+
+
+# -- reading, resending, revoking --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    invitation: Invitation
+    status: str
+    delivery_status: str | None
+    last_error: str | None
+
+
+def status_of(invitation: Invitation, now: datetime | None = None) -> str:
+    if invitation.state == InvitationState.PENDING.value and invitation.expires_at <= (
+        now or utcnow()
+    ):
+        return "expired"
+    return invitation.state
+
+
+def list_invitations(
+    session: Session, account_id: int, *, status: str | None, space_name: str | None
+) -> list[InvitationView]:
+    invitations = list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.account_id == account_id)
+            .order_by(Invitation.id.desc())
+        )
+    )
+    latest: dict[int, OutboxMessage] = {}
+    if invitations:
+        for message in session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.invitation_id.in_([i.id for i in invitations]))
+            .order_by(OutboxMessage.id)
+        ):
+            assert message.invitation_id is not None
+            latest[message.invitation_id] = message
+    now = utcnow()
+    views = []
+    for invitation in invitations:
+        current = status_of(invitation, now)
+        if status and current != status:
+            continue
+        if space_name and not any(
+            g["space_name"].lower() == space_name.lower() for g in invitation.spaces
+        ):
+            continue
+        newest = latest.get(invitation.id)
+        views.append(
+            InvitationView(
+                invitation,
+                current,
+                newest.status if newest else None,
+                newest.last_error if newest else None,
+            )
+        )
+    return views
+
+
+def _invitations_for(session: Session, account_id: int, email: str) -> Invitation | None:
+    """The address's most recent invitation."""
+    return session.scalar(
+        select(Invitation)
+        .where(Invitation.account_id == account_id, Invitation.email_key == email.strip().lower())
+        .order_by(Invitation.id.desc())
+        .limit(1)
+    )
+
+
+def resend(
+    session: Session, access: Access, mailing: Mailing, emails: list[str]
+) -> list[AddressResult]:
+    """A new secret and expiry, and the email again, for pending or expired invitations."""
+    results = []
+    for email in emails:
+        invitation = _invitations_for(session, access.caller.account_id, email)
+        if invitation is None or invitation.state != InvitationState.PENDING.value:
+            state = invitation.state if invitation else None
+            message = f"{email} has no pending invitation" + (
+                f" (it was {state})." if state else "."
+            )
+            results.append(AddressResult(email, "error", message))
+            continue
+        _send(session, mailing, invitation)
+        audit.record(
+            session,
+            access.caller.actor,
+            "invitation.resend",
+            target_type="invitation",
+            target=invitation.email,
+            after={"expires_at": invitation.expires_at.isoformat()},
+        )
+        results.append(AddressResult(invitation.email, "refreshed"))
+    return results
+
+
+def revoke(session: Session, access: Access, emails: list[str]) -> list[AddressResult]:
+    results = []
+    for email in emails:
+        invitation = _invitations_for(session, access.caller.account_id, email)
+        if invitation is None or invitation.state != InvitationState.PENDING.value:
+            results.append(AddressResult(email, "error", f"{email} has no pending invitation."))
+            continue
+        invitation.state = InvitationState.REVOKED.value
+        invitation.revoked_at = utcnow()
+        outbox.cancel_pending(session, invitation.id)
+        audit.record(
+            session,
+            access.caller.actor,
+            "invitation.revoke",
+            target_type="invitation",
+            target=invitation.email,
+            before={"status": "pending"},
+            after={"status": "revoked"},
+        )
+        results.append(AddressResult(invitation.email, "revoked"))
+    return results
+
+
+# -- accepting --------------------------------------------------------------------------
+
+
+def open_invitation(session: Session, secret: str) -> tuple[Invitation, Account]:
+    """The pending, unexpired invitation of a secret; NotFound once used, revoked or expired."""
+    row = session.execute(
+        select(Invitation, Account)
+        .join(Account, Account.id == Invitation.account_id)
+        .where(Invitation.secret_hash == hash_secret(secret))
+    ).first()
+    if row is None or status_of(row[0]) != InvitationState.PENDING.value:
+        raise NotFound(
+            "This invitation link is not valid: it was used, revoked, replaced or has expired."
+        )
+    invitation, account = row
+    return invitation, account
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    user: User
+    account: Account
+    notes: list[str]
+
+
+def accept(
+    session: Session,
+    passwords: Passwords,
+    *,
+    secret: str,
+    first_name: str,
+    last_name: str,
+    password: str,
+) -> Acceptance:
+    invitation, account = open_invitation(session, secret)
+    check_password_policy(password, email=invitation.email)
+    if users.find_user(session, account.id, invitation.email) is not None:
+        raise Conflict(f"{invitation.email} is already a user of {account.name}; sign in instead.")
+    notes: list[str] = []
+    role = find_role(session, account.id, invitation.account_role)
+    if role is None or role.level is not Level.ACCOUNT:
+        notes.append(
+            f"The account role '{invitation.account_role}' no longer exists; you are a Member."
+        )
+        role = resolve_role(session, account.id, BuiltinRole.MEMBER.value, Level.ACCOUNT)
+    user = User(
+        account_id=account.id,
+        email=invitation.email,
+        email_key=invitation.email_key,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        password_hash=passwords.hash(password),
+        account_role=role.builtin,
+        account_custom_role_id=role.custom_id,
+        status=UserStatus.ACTIVE.value,
+    )
+    session.add(user)
+    session.flush()
+    granted: list[dict[str, Any]] = []
+    for grant in invitation.spaces:
+        space = session.get(Space, grant["space_id"])
+        if space is None or space.account_id != account.id:
+            notes.append(f"The space '{grant['space_name']}' was deleted; its role was skipped.")
+            continue
+        space_role = find_role(session, account.id, grant["space_role"])
+        if space_role is None or space_role.level is not Level.SPACE:
+            notes.append(
+                f"The role '{grant['space_role']}' no longer exists; "
+                f"space '{space.name}' was skipped."
+            )
+            continue
+        session.add(
+            SpaceMembership(
+                space_id=space.id,
+                user_id=user.id,
+                role=space_role.builtin,
+                custom_role_id=space_role.custom_id,
+            )
+        )
+        granted.append({"space_name": space.name, "space_role": space_role.name})
+    invitation.state = InvitationState.ACCEPTED.value
+    invitation.accepted_at = utcnow()
+    mark_changed(session, account.id)
+    audit.record(
+        session,
+        Actor(account.id, user.email),
+        "invitation.accept",
+        target_type="invitation",
+        target=user.email,
+        after={"account_role": role.name, "spaces": granted, "skipped": notes},
+    )
+    return Acceptance(user, account, notes)
+
+
+def _snapshot(invitation: Invitation) -> dict[str, Any]:
+    return {
+        "account_role": invitation.account_role,
+        "spaces": [
+            {"space_name": g["space_name"], "space_role": g["space_role"]}
+            for g in invitation.spaces
+        ],
+    }
