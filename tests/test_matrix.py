@@ -25,6 +25,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
+import fastapi.routing
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.models import Dependant
@@ -35,13 +36,16 @@ from httpx2 import Response
 from spacegate.access.guard import Guard, Public, RequireAccount, RequireSpace, SignedIn
 from spacegate.app import api_routes, create_app
 from spacegate.auth.models import TokenKind
+from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.auth.service import issue_session_tokens, issue_token
 from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission
 from spacegate.authz.catalog import builtin_role, builtin_role_permissions, permissions_of_level
-from spacegate.db import transaction
+from spacegate.db import transaction, utcnow
+from spacegate.invitations.models import Invitation
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from spacegate.users.models import User
+from tests.api_helpers import error_of
 from tests.factories import (
     PASSWORD,
     Person,
@@ -312,6 +316,34 @@ def _extra_api_token(world: World, me: Person) -> Call:
     return Call(f"/api/tokens/{token_id}")
 
 
+def new_invitation(runtime: Runtime, account_id: int, email: str) -> str:
+    """A pending invitation to the account, as `POST /api/accounts/invitations` leaves
+    it; returns the secret of its signup link."""
+    secret = new_secret()
+    with transaction(runtime.sessions) as session:
+        session.add(
+            Invitation(
+                account_id=account_id,
+                email=email,
+                email_key=email.lower(),
+                account_role=BuiltinRole.MEMBER.value,
+                spaces=[],
+                invited_by="owner@acme.example",
+                secret_hash=hash_secret(secret),
+                expires_at=utcnow() + timedelta(days=7),
+            )
+        )
+    return secret
+
+
+def _pending_invitation(path: str) -> Example:
+    def example(world: World, me: Person) -> Call:
+        new_invitation(world.runtime, world.account_id, INVITEE)
+        return Call(path, json={"emails": [INVITEE]})
+
+    return example
+
+
 def _self_check(world: World, me: Person) -> Call:
     return Call(
         "/api/authz/check",
@@ -325,6 +357,8 @@ def _self_explain(world: World, me: Person) -> Call:
         json={"email": me.email, "permission": "VIEW_SPACE", "space_name": world.space},
     )
 
+
+INVITEE = "invitee@acme.example"
 
 EXAMPLES: dict[tuple[str, str], Example] = {
     # Tokens
@@ -356,6 +390,18 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         f"/api/accounts/users/{w.victim.email}/status", params={"value": "inactive"}
     ),
     ("GET", "/api/me"): lambda w, me: Call("/api/me"),
+    # Invitations
+    ("POST", "/api/accounts/invitations"): lambda w, me: Call(
+        "/api/accounts/invitations",
+        json={"emails": [INVITEE], "space_name": w.space, "space_role": "Space Member"},
+    ),
+    ("GET", "/api/accounts/invitations"): lambda w, me: Call(
+        "/api/accounts/invitations", params={"status": "pending"}
+    ),
+    ("DELETE", "/api/accounts/invitations"): _pending_invitation("/api/accounts/invitations"),
+    ("POST", "/api/accounts/invitations/resend"): _pending_invitation(
+        "/api/accounts/invitations/resend"
+    ),
     # Spaces and members
     ("GET", "/api/spaces"): lambda w, me: Call("/api/spaces"),
     ("POST", "/api/spaces"): lambda w, me: Call(
@@ -452,6 +498,20 @@ def _refresh(runtime: Runtime) -> Call:
     return Call("/api/token/refresh", json={"refresh_token": pair.refresh_token})
 
 
+def _invited(runtime: Runtime) -> str:
+    owner = new_account(runtime, "acme", "owner@acme.example")
+    return new_invitation(runtime, owner.account_id, INVITEE)
+
+
+def _signup(runtime: Runtime) -> Call:
+    body = {"secret": _invited(runtime), "password": PASSWORD, "first_name": "In"}
+    return Call("/api/accounts/signup", json=body)
+
+
+def _signup_form(runtime: Runtime) -> Call:
+    return Call("/signup", form={"secret": _invited(runtime), "password": PASSWORD})
+
+
 PUBLIC_EXAMPLES: dict[tuple[str, str], PublicExample] = {
     ("GET", "/api/setup"): lambda runtime: Call("/api/setup"),
     ("POST", "/api/setup"): _fresh_setup,
@@ -459,6 +519,12 @@ PUBLIC_EXAMPLES: dict[tuple[str, str], PublicExample] = {
     ("POST", "/setup"): _fresh_setup_form,
     ("POST", "/api/accounts/{account}/login"): _login,
     ("POST", "/api/token/refresh"): _refresh,
+    ("GET", "/api/accounts/signup/{secret}"): lambda runtime: Call(
+        f"/api/accounts/signup/{_invited(runtime)}"
+    ),
+    ("POST", "/api/accounts/signup"): _signup,
+    ("GET", "/signup"): lambda runtime: Call("/signup", params={"secret": _invited(runtime)}),
+    ("POST", "/signup"): _signup_form,
 }
 
 
@@ -472,29 +538,17 @@ def example_for(endpoint: Endpoint) -> Example:
 # -- assertions ------------------------------------------------------------------------
 
 
-def assert_error_shape(response: Response) -> None:
-    """Every error answers `{"errors": [{"name", "message"}, ...]}`."""
-    if response.status_code < 400:
-        return
-    assert response.headers["content-type"].startswith("application/json"), response.text
-    body = response.json()
-    assert isinstance(body, dict) and isinstance(body.get("errors"), list), body
-    assert body["errors"], body
-    for error in body["errors"]:
-        assert isinstance(error.get("name"), str) and error["name"], body
-        assert isinstance(error.get("message"), str) and error["message"], body
-
-
 def assert_outcome(response: Response, outcome: Outcome, what: str) -> None:
+    """Allowed: a 2xx (the example reached the endpoint and worked). Denied: exactly
+    403 or 404, in the error shape of API.md. Never a 500."""
     status = response.status_code
     assert status != 500, f"{what}: 500 {response.text}"
-    assert_error_shape(response)
     if outcome is Outcome.ALLOWED:
         assert 200 <= status < 300, f"{what}: expected allowed, got {status} {response.text}"
     else:
-        assert status == int(outcome.value), (
-            f"{what}: expected {outcome.value}, got {status} {response.text}"
-        )
+        expected = int(outcome.value)
+        assert status == expected, f"{what}: expected {expected}, got {status} {response.text}"
+        error_of(response, expected)
 
 
 # -- 1. every route declares exactly one guard ---------------------------------------------
@@ -507,8 +561,8 @@ def test_every_route_declares_exactly_one_guard() -> None:
 
 
 def test_guard_check_catches_a_missing_or_doubled_guard() -> None:
-    """The check above is only as good as `guards_of`; show it sees both mistakes, also
-    through a nested router and a nested dependency."""
+    """The check above is only as good as `guards_of`; show it sees both mistakes, and
+    a guard declared in a sub-dependency, through nested routers."""
     inner = APIRouter()
 
     def via_dependency(_: None = Depends(Public())) -> None:
@@ -526,14 +580,42 @@ def test_guard_check_catches_a_missing_or_doubled_guard() -> None:
     def nested() -> None:
         return None
 
-    outer = APIRouter(prefix="/outer")
+    outer = APIRouter()
     outer.include_router(inner)
     app = FastAPI()
     app.include_router(outer)
-    problems = {route.path: guard_problem(route) for route in api_routes(app)}
-    assert problems["/outer/bare"] is not None
-    assert problems["/outer/twice"] is not None
-    assert problems["/outer/nested"] is None
+    problems = {route.name: guard_problem(route) for route in api_routes(app)}
+    assert problems.keys() == {"bare", "twice", "nested"}
+    assert problems["bare"] is not None
+    assert problems["twice"] is not None
+    assert problems["nested"] is None
+
+
+def served_routes(app: FastAPI) -> set[tuple[str, str, int]]:
+    """(method, path, number of guards) of every endpoint as FastAPI serves it: with the
+    prefixes and dependencies added by `include_router`, which `api_routes` (reading
+    each router's own routes) would not see."""
+    iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    contexts: list[Any] = list(iter_contexts(app.routes)) if iter_contexts else list(app.routes)
+    return {
+        (method, context.path, len(guards_of(context.dependant)))
+        for context in contexts
+        if isinstance(getattr(context, "original_route", context), APIRoute)
+        for method in context.methods
+    }
+
+
+def test_api_routes_are_the_served_routes() -> None:
+    """The matrix walks `api_routes(app)`; it must see each route at the path it is
+    served on, with every guard it runs (an `include_router(prefix=..., dependencies=...)`
+    would break both, silently)."""
+    app = create_app(Settings(secret_key="matrix", database_url="sqlite://"))
+    listed = {
+        (method, route.path, len(guards_of(route.dependant)))
+        for route in api_routes(app)
+        for method in route.methods
+    }
+    assert listed == served_routes(app)
 
 
 def test_every_route_has_an_example() -> None:
@@ -561,9 +643,7 @@ def _matrix_cases() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("endpoint", "principal"), list(_matrix_cases()))
-def test_matrix(
-    client: TestClient, world: World, endpoint: Endpoint, principal: Principal
-) -> None:
+def test_matrix(client: TestClient, world: World, endpoint: Endpoint, principal: Principal) -> None:
     outcome = expected_outcome(endpoint.guard, principal)
     example = example_for(endpoint)
     me = sign_up(world, principal)
@@ -606,9 +686,7 @@ def test_no_credentials_answer_401(client: TestClient, world: World, endpoint: E
     call = example_for(endpoint)(world, me)
     for headers in ({}, {"Authorization": "Bearer not-a-token"}):
         response = call.send(client, endpoint.method, headers)
-        assert response.status_code == 401, (headers, response.text)
-        assert_error_shape(response)
-        assert response.json()["errors"][0]["name"] == "Unauthorized"
+        error_of(response, 401, "Unauthorized")
 
 
 # -- 4. another account's names are not found ---------------------------------------------------

@@ -24,8 +24,12 @@ from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from spacegate.spaces import api as spaces_api
 from spacegate.users import api as users_api
+from spacegate.web import admin_users as admin_user_pages
+from spacegate.web import auth as auth_pages
 from spacegate.web import setup as setup_pages
 from spacegate.web import signup as signup_pages
+from spacegate.web import spaces as space_pages
+from spacegate.web.errors import render_error
 from spacegate.web.paths import STATIC_DIR
 
 log = logging.getLogger("spacegate")
@@ -71,7 +75,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     if runtime is not None:
         app.state.runtime = runtime
-    install_error_handlers(app)
+    install_error_handlers(app, page=render_error)
     routers = (
         setup_api,
         auth_api,
@@ -84,8 +88,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     for module in routers:
         app.include_router(module.router)
-    app.include_router(setup_pages.router)
-    app.include_router(signup_pages.router)
+    for pages in (auth_pages, setup_pages, signup_pages, space_pages, admin_user_pages):
+        app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

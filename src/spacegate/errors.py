@@ -7,11 +7,12 @@ Services raise these (never HTTP exceptions). The handler answers
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,20 @@ def _describe_validation_error(error: dict[str, Any]) -> str:
     return f"The field '{where}' is not valid: {message}." if where else f"{message}."
 
 
-def install_error_handlers(app: FastAPI) -> None:
+PageRenderer = Callable[[Request, int, str, str], Response]
+"""Renders an error for a console page: (request, status, name, message) -> response."""
+
+
+def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> None:
+    """JSON errors for `/api/...`; console pages get `page`'s rendering when given."""
+
+    def for_page(request: Request) -> bool:
+        return page is not None and not request.url.path.startswith("/api/")
+
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if page is not None and for_page(request):
+            return page(request, exc.status_code, exc.name, exc.message)
         return JSONResponse(
             error_body(exc.name, exc.message, **exc.details),
             status_code=exc.status_code,
@@ -105,29 +117,37 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"name": "InvalidInput", "message": _describe_validation_error(dict(error))}
             for error in exc.errors()
         ]
+        if page is not None and for_page(request):
+            return page(request, 422, "InvalidInput", " ".join(e["message"] for e in errors))
         return JSONResponse({"errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         names = {404: "NotFound", 405: "MethodNotAllowed", 401: "Unauthorized"}
         message = {
             404: "There is no such resource.",
             405: "This resource does not support that method.",
         }.get(exc.status_code, str(exc.detail))
+        name = names.get(exc.status_code, "HttpError")
+        if page is not None and for_page(request):
+            return page(request, exc.status_code, name, message)
         return JSONResponse(
-            error_body(names.get(exc.status_code, "HttpError"), message),
+            error_body(name, message),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
+        if page is not None and for_page(request):
+            message = "Something went wrong on our side; it has been logged."
+            return page(request, 500, "InternalError", message)
         return JSONResponse(
             error_body("InternalError", "Something went wrong on our side; it has been logged."),
             status_code=500,

@@ -26,22 +26,31 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None, description="Installation secret; generated and kept in the data dir when not given."
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field("127.0.0.1", description="Address `spacegate serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `spacegate serve` listens on.")
     public_url: str | None = Field(None, description="Base of links in emails and printed URLs.")
 
     access_token_minutes: int = Field(15, ge=1, description="Lifetime of a login access token.")
     refresh_token_days: int = Field(30, ge=1, description="Lifetime of a refresh token.")
+    console_session_hours: int = Field(12, ge=1, description="Lifetime of a console sign-in.")
     api_token_max_days: int | None = Field(
         None, ge=1, description="Upper bound on long-lived API token lifetimes (none: no bound)."
     )
 
-    login_max_failures_per_email: int = Field(5, ge=1)
-    login_max_failures_per_client: int = Field(20, ge=1)
-    login_failure_window_seconds: int = Field(900, ge=1)
+    login_max_failures_per_email: int = Field(
+        5, ge=1, description="Failed sign-ins per account + email within the window before 429."
+    )
+    login_max_failures_per_client: int = Field(
+        20, ge=1, description="Failed sign-ins per client address within the window before 429."
+    )
+    login_failure_window_seconds: int = Field(
+        900, ge=1, description="The sliding window of the sign-in limits."
+    )
 
-    argon2_time_cost: int = Field(3, ge=1)
-    argon2_memory_cost_kib: int = Field(65536, ge=8)
+    argon2_time_cost: int = Field(3, ge=1, description="argon2id iterations for password hashes.")
+    argon2_memory_cost_kib: int = Field(
+        65536, ge=8, description="argon2id memory per hash, in KiB."
+    )
 
     invitation_expiry_days: int = Field(
         7, ge=1, le=365, description="How long an invitation link works."
@@ -51,19 +60,21 @@ class Settings(BaseSettings):
         "console", description="`console` prints messages to the log; `smtp` sends them."
     )
     mail_from: str = Field("spacegate <no-reply@localhost>", description="The From header.")
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_security: Literal["none", "starttls", "tls"] = "none"
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    smtp_timeout_seconds: float = Field(10, gt=0)
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "none", description="`starttls` upgrades a plain connection; `tls` connects over TLS."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login, when the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_timeout_seconds: float = Field(10, gt=0, description="SMTP connection timeout.")
     mail_poll_seconds: float = Field(
         1.0, gt=0, description="How often the worker looks for due mail."
     )
     mail_retry_base_seconds: float = Field(
         10, ge=0, description="First retry delay; doubles on each failure."
     )
-    mail_retry_max_seconds: float = Field(3600, ge=0)
+    mail_retry_max_seconds: float = Field(3600, ge=0, description="Longest delay between retries.")
     mail_max_attempts: int = Field(12, ge=1, description="Attempts before a message is given up.")
     mail_worker: bool = Field(True, description="Run the delivery worker inside the server.")
 

@@ -47,13 +47,19 @@ def test_allow_through_a_space_role() -> None:
     assert "Space Developer" in result.reason
 
 
-def test_allow_through_full_access_all_spaces_names_the_implying_permission() -> None:
+def test_allow_through_the_admin_role_in_any_space() -> None:
     result = explain(INDEX, ADMIN, P.PUBLISH_BLUEPRINTS, OTHER_SPACE)
     assert result.allowed
+    assert result.chain == (GrantStep(Level.ACCOUNT, "Admin", P.PUBLISH_BLUEPRINTS),)
+
+
+def test_allow_through_full_access_all_spaces_names_the_implying_permission() -> None:
+    everywhere = RoleDef(7, "Everywhere", Level.ACCOUNT, frozenset({P.FULL_ACCESS_ALL_SPACES}))
+    index = AccountIndex(AccountGrants(custom_roles=[everywhere], account_roles={1: 7}))
+    result = explain(index, 1, P.PUBLISH_BLUEPRINTS, OTHER_SPACE)
+    assert result.allowed
     assert result.chain == (
-        GrantStep(
-            Level.ACCOUNT, "Admin", P.PUBLISH_BLUEPRINTS, via=Permission.FULL_ACCESS_ALL_SPACES
-        ),
+        GrantStep(Level.ACCOUNT, "Everywhere", P.PUBLISH_BLUEPRINTS, via=P.FULL_ACCESS_ALL_SPACES),
     )
 
 

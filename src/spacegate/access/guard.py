@@ -9,6 +9,8 @@
   rule 3: a space that does not exist, belongs to another account, or in which the
   caller holds no permission at all answers 404 (its
   existence is not revealed); a space the caller sees but may not act in answers 403.
+- `RequireAnySpace(P1, P2, ...)`: like `RequireSpace`, satisfied by any one of several
+  space permissions (e.g. the blueprint list, for publishers and blueprint-tag managers).
 
 No credentials, or bad ones, answer 401 for every guard but `Public`. The guard hands
 the endpoint a frozen context (`Caller`, `Access`, `SpaceAccess`); a test walks
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from spacegate.access.context import Access, Caller
 from spacegate.auth import service as auth_service
+from spacegate.auth.models import COOKIE_KINDS
 from spacegate.authz import SPEC_BY_ID, Level, Permission
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import Forbidden, NotFound, Unauthorized
@@ -36,16 +39,26 @@ from spacegate.spaces.models import Space
 _bearer = HTTPBearer(auto_error=False, description="A login access token or an API token.")
 
 
+SESSION_COOKIE = "spacegate_session"
+
+
 def authenticate(
     request: Request,
     session: SessionDep,
     client: ClientDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    secret = credentials.credentials if credentials else request.cookies.get("spacegate_session")
-    if not secret:
-        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
-    return auth_service.authenticate(session, secret, client)
+    """The API (`/api/...`) takes bearer tokens only; console pages take the session
+    cookie only. Keeping the two apart means a cookie can never drive the API (which
+    therefore needs no CSRF defence), while every console form is CSRF-checked."""
+    if request.url.path.startswith("/api/"):
+        if credentials is None:
+            raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
+        return auth_service.authenticate(session, credentials.credentials, client)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized("Sign in to continue.")
+    return auth_service.authenticate(session, cookie, client, kinds=COOKIE_KINDS)
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
@@ -101,6 +114,8 @@ class RequireAccount(Guard):
 class RequireSpace(Guard):
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
+        # Any one of these suffices; `RequireAnySpace` declares more than one.
+        self.permissions: tuple[Permission, ...] = (permission,)
         self.in_space = SPEC_BY_ID[permission].level is Level.SPACE
         where = "in the space" if self.in_space else "(account), and sight of the space"
         self.description = f"Needs {permission.value} {where}."
@@ -121,12 +136,25 @@ class RequireSpace(Guard):
         access = SpaceAccess(caller, index, found) if found else None
         if access is None or not access.can_see_space(access.space.id):
             raise NotFound(f"There is no space named '{space}'.")
-        assert self.permission is not None
-        if not access.has(self.permission, access.space.id if self.in_space else None):
+        scope = access.space.id if self.in_space else None
+        if not any(access.has(permission, scope) for permission in self.permissions):
+            labels = " or ".join(SPEC_BY_ID[p].label for p in self.permissions)
             raise Forbidden(
-                f"You need the {SPEC_BY_ID[self.permission].label} permission in space "
-                f"'{access.space.name}'."
+                f"You need the {labels} permission in space '{access.space.name}'."
                 if self.in_space
-                else f"You need the {SPEC_BY_ID[self.permission].label} permission."
+                else f"You need the {labels} permission."
             )
         return access
+
+
+class RequireAnySpace(RequireSpace):
+    """Any one of several space permissions in the space; `permission` is the first."""
+
+    def __init__(self, *permissions: Permission) -> None:
+        if len(permissions) < 2:
+            raise ValueError("RequireAnySpace needs two or more permissions; use RequireSpace")
+        if any(SPEC_BY_ID[p].level is not Level.SPACE for p in permissions):
+            raise ValueError("RequireAnySpace takes space permissions only")
+        super().__init__(permissions[0])
+        self.permissions = permissions
+        self.description = f"Needs one of {', '.join(p.value for p in permissions)} in the space."

@@ -13,6 +13,11 @@ class TokenKind(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
     API = "api"
+    SESSION = "session"  # the web console's cookie
+
+
+BEARER_KINDS = frozenset({TokenKind.ACCESS.value, TokenKind.API.value})
+COOKIE_KINDS = frozenset({TokenKind.SESSION.value})
 
 
 class Token(Base):

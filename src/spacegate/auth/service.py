@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 from spacegate.access.context import Caller
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
-from spacegate.auth.models import Token, TokenKind
+from spacegate.auth.models import BEARER_KINDS, Token, TokenKind
 from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.authz import Permission
 from spacegate.authz.masks import mask_of
 from spacegate.db import utcnow
-from spacegate.errors import InvalidInput, NotFound, Unauthorized
+from spacegate.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from spacegate.settings import Settings
 from spacegate.users.models import User
 
@@ -75,19 +75,19 @@ def issue_session_tokens(session: Session, user: User, settings: Settings) -> To
     return TokenPair(access.secret, refresh.secret, settings.access_token_minutes * 60)
 
 
-def login(
+def verify_credentials(
     session: Session,
     *,
     passwords: Passwords,
     limiter: LoginLimiter,
-    settings: Settings,
     account_name: str,
     email: str,
     password: str,
     client: str | None,
-) -> TokenPair:
-    """Check the password and issue tokens. One vague error for every failure, so the
-    answer does not reveal which accounts or emails exist."""
+) -> User:
+    """The active user with this password, or Unauthorized. One vague error for every
+    failure, so the answer does not reveal which accounts or emails exist; failures
+    count towards the rate limits (429 while over them)."""
     limiter.ensure_allowed(account_name, email, client)
     user = session.scalar(
         select(User)
@@ -99,6 +99,30 @@ def login(
         limiter.record_failure(account_name, email, client)
         raise Unauthorized("The account, email or password is not correct.")
     limiter.record_success(account_name, email)
+    return user
+
+
+def login(
+    session: Session,
+    *,
+    passwords: Passwords,
+    limiter: LoginLimiter,
+    settings: Settings,
+    account_name: str,
+    email: str,
+    password: str,
+    client: str | None,
+) -> TokenPair:
+    """Check the password and issue an access and a refresh token."""
+    user = verify_credentials(
+        session,
+        passwords=passwords,
+        limiter=limiter,
+        account_name=account_name,
+        email=email,
+        password=password,
+        client=client,
+    )
     return issue_session_tokens(session, user, settings)
 
 
@@ -118,8 +142,10 @@ def refresh(session: Session, refresh_token: str, settings: Settings) -> TokenPa
     return issue_session_tokens(session, user, settings)
 
 
-def authenticate(session: Session, secret: str, client: str | None) -> Caller:
-    """The caller behind a bearer secret (access or API token), or Unauthorized."""
+def authenticate(
+    session: Session, secret: str, client: str | None, *, kinds: frozenset[str] = BEARER_KINDS
+) -> Caller:
+    """The caller behind a secret of one of `kinds`, or Unauthorized."""
     row = session.execute(
         select(Token, User, Account.name)
         .join(User, User.id == Token.user_id)
@@ -133,6 +159,8 @@ def authenticate(session: Session, secret: str, client: str | None) -> Caller:
         raise Unauthorized(
             "A refresh token cannot be used to call the API; trade it for an access token."
         )
+    if token.kind not in kinds:
+        raise Unauthorized("This kind of token is not accepted here; sign in again.")
     if _expired(token.expires_at):
         raise Unauthorized("The token has expired; sign in again.")
     if not user.is_active:
@@ -168,6 +196,7 @@ def create_api_token(
     limit = settings.api_token_max_days
     if limit is not None and (expires_in_days is None or expires_in_days > limit):
         raise InvalidInput(f"API tokens on this installation must expire within {limit} days.")
+    _ensure_within_caller_token(caller, permissions, space_ids)
     user = session.get(User, caller.user_id)
     assert user is not None, "an authenticated caller's user exists"
     issued = issue_token(
@@ -188,6 +217,37 @@ def create_api_token(
         after={"id": issued.token.id, "expires_at": _iso(issued.token.expires_at)},
     )
     return issued
+
+
+def start_console_session(session: Session, user: User, settings: Settings) -> str:
+    """A session token for the console's cookie; revoked with the user's other tokens."""
+    issued = issue_token(
+        session, user, TokenKind.SESSION, lifetime=timedelta(hours=settings.console_session_hours)
+    )
+    return issued.secret
+
+
+def end_console_session(session: Session, secret: str) -> None:
+    session.execute(
+        delete(Token).where(
+            Token.token_hash == hash_secret(secret), Token.kind == TokenKind.SESSION.value
+        )
+    )
+
+
+def _ensure_within_caller_token(
+    caller: Caller, permissions: list[Permission] | None, space_ids: list[int] | None
+) -> None:
+    """A narrowed token may only create tokens narrowed at least as far (rule 8):
+    otherwise narrowing could be undone by minting an unnarrowed token with it."""
+    if caller.token_mask is not None and (
+        permissions is None or mask_of(permissions) & ~caller.token_mask
+    ):
+        raise Forbidden("This token is narrowed; it cannot create a token with more permissions.")
+    if caller.token_space_ids is not None and (
+        space_ids is None or not caller.token_space_ids.issuperset(space_ids)
+    ):
+        raise Forbidden("This token is narrowed; it cannot create a token for more spaces.")
 
 
 def list_api_tokens(session: Session, caller: Caller) -> list[Token]:

@@ -23,22 +23,10 @@ from spacegate.invitations.schemas import (
     SignupResponse,
     SpaceRoleOut,
 )
-from spacegate.runtime import Runtime
-from spacegate.users.service import get_user
 
 router = APIRouter(prefix="/api/accounts", tags=["Invitations"])
 
 InviteUsers = Annotated[Access, Depends(RequireAccount(Permission.INVITE_USERS))]
-
-
-def _mailing(session: SessionDep, runtime: Runtime, access: Access) -> service.Mailing:
-    inviter = get_user(session, access.caller.account_id, access.caller.email)
-    return service.Mailing(
-        box=runtime.box,
-        settings=runtime.settings,
-        inviter_name=inviter.display_name,
-        account_name=access.caller.account_name,
-    )
 
 
 def _results(results: list[service.AddressResult]) -> list[AddressResultOut]:
@@ -57,7 +45,7 @@ def invite(
     results = service.invite(
         session,
         access,
-        _mailing(session, runtime, access),
+        service.mailing_for(session, access, runtime.box, runtime.settings),
         emails=body.emails,
         account_role=body.account_role,
         grants=[service.SpaceGrant(s.space_name, s.space_role) for s in body.space_settings()],
@@ -120,7 +108,12 @@ def resend(
     """A new link and a new expiry for each pending (or expired) invitation; the old
     link stops working."""
     return _results(
-        service.resend(session, access, _mailing(session, runtime, access), body.emails)
+        service.resend(
+            session,
+            access,
+            service.mailing_for(session, access, runtime.box, runtime.settings),
+            body.emails,
+        )
     )
 
 

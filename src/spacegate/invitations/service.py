@@ -74,6 +74,12 @@ class Mailing:
     account_name: str
 
 
+def mailing_for(session: Session, access: Access, box: SecretBox, settings: Settings) -> Mailing:
+    """The inviter's side of an invitation email: their name and account."""
+    inviter = users.get_user(session, access.caller.account_id, access.caller.email)
+    return Mailing(box, settings, inviter.display_name, access.caller.account_name)
+
+
 # -- inviting --------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import secrets
 import smtplib
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -105,9 +105,12 @@ class Deliverer:
     def deliver_due(self) -> DeliveryReport:
         report = DeliveryReport()
         with self._pass_lock:
+            # Only what was due when the pass began: a message that fails in this pass
+            # waits for a later one, even when its retry delay is shorter than the pass.
+            started = utcnow()
             self._expire_stale_claims()
             while True:
-                batch = self._claim()
+                batch = self._claim(started)
                 if not batch:
                     return report
                 self._send_batch(batch, report)
@@ -128,7 +131,7 @@ class Deliverer:
                 )
             )
 
-    def _claim(self) -> list[OutboxMessage]:
+    def _claim(self, due_by: datetime) -> list[OutboxMessage]:
         claim = secrets.token_hex(16)
         now = utcnow()
         with transaction(self._sessions) as session:
@@ -136,7 +139,7 @@ class Deliverer:
                 select(OutboxMessage.id)
                 .where(
                     OutboxMessage.status == OutboxStatus.PENDING.value,
-                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.next_attempt_at <= due_by,
                 )
                 .order_by(OutboxMessage.id)
                 .limit(BATCH)

@@ -6,16 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from spacegate.access.guard import Public
 from spacegate.accounts import service
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
-from spacegate.web.paths import TEMPLATES_DIR
+from spacegate.web.csrf import verify_csrf
+from spacegate.web.templating import render
 
-router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
 @router.get("/setup", response_class=HTMLResponse, dependencies=[Depends(Public())])
@@ -23,7 +22,7 @@ def setup_form(
     request: Request, session: SessionDep, token: Annotated[str, Query(max_length=200)] = ""
 ) -> HTMLResponse:
     done = service.any_account(session)
-    return templates.TemplateResponse(
+    return render(
         request, "setup.html", {"token": token, "done": done, "error": None, "values": {}}
     )
 
@@ -60,7 +59,7 @@ def setup_submit(
         )
     except DomainError as error:
         session.rollback()
-        return templates.TemplateResponse(
+        return render(
             request,
             "setup.html",
             {"token": token, "done": False, "error": error.message, "values": values},
@@ -68,7 +67,7 @@ def setup_submit(
         )
     runtime.setup_gate.close()
     base = runtime.settings.base_url()
-    return templates.TemplateResponse(
+    return render(
         request,
         "setup_done.html",
         {"account": account.name, "email": admin.email, "base": base},

@@ -7,16 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from spacegate.access.guard import Public
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError, NotFound
 from spacegate.invitations import service
-from spacegate.web.paths import TEMPLATES_DIR
+from spacegate.web.csrf import verify_csrf
+from spacegate.web.templating import render
 
-router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
 @router.get("/signup", response_class=HTMLResponse, dependencies=[Depends(Public())])
@@ -26,7 +25,7 @@ def signup_form(
     try:
         invitation, account = service.open_invitation(session, secret)
     except NotFound as error:
-        return templates.TemplateResponse(
+        return render(
             request, "signup.html", {"invalid": error.message, "secret": secret}, status_code=404
         )
     context = {
@@ -36,7 +35,7 @@ def signup_form(
         "account": account.name,
         "error": None,
     }
-    return templates.TemplateResponse(request, "signup.html", {**context, "values": {}})
+    return render(request, "signup.html", {**context, "values": {}})
 
 
 @router.post("/signup", response_class=HTMLResponse, dependencies=[Depends(Public())])
@@ -62,7 +61,7 @@ def signup_submit(
         )
     except NotFound as error:
         session.rollback()
-        return templates.TemplateResponse(
+        return render(
             request, "signup.html", {"invalid": error.message, "secret": secret}, status_code=404
         )
     except DomainError as error:
@@ -75,10 +74,8 @@ def signup_submit(
             "error": error.message,
             "values": {"first_name": first_name, "last_name": last_name},
         }
-        return templates.TemplateResponse(
-            request, "signup.html", context, status_code=error.status_code
-        )
-    return templates.TemplateResponse(
+        return render(request, "signup.html", context, status_code=error.status_code)
+    return render(
         request,
         "signup_done.html",
         {

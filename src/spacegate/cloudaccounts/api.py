@@ -1,0 +1,302 @@
+"""Cloud accounts and Kubernetes compute services (`/api/settings/cloudaccounts`,
+`/api/settings/computeservices`) and their space views.
+
+Writes need ADD_REMOVE_CLOUD_ACCOUNTS. The account-wide lists (which name every space a
+resource is allowed in) belong to the Administration area and need it too; a space's
+own view (`/api/spaces/{space}/cloudaccounts`, `.../computeservices`) needs
+GET_CLOUD_ACCOUNT_INFO in that space. Credentials and tokens are never returned.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from spacegate.access.context import Access
+from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
+from spacegate.authz import Permission
+from spacegate.cloudaccounts import service
+from spacegate.cloudaccounts.models import CloudAccount, ComputeService
+from spacegate.cloudaccounts.schemas import (
+    CloudAccountCreate,
+    CloudAccountInfo,
+    CloudAccountOut,
+    CloudAccountUpdate,
+    ComputeServiceCreate,
+    ComputeServiceInfo,
+    ComputeServiceOut,
+    ComputeServiceUpdate,
+    CredentialsRotate,
+    TokenRotate,
+)
+from spacegate.deps import RuntimeDep, SessionDep
+
+router = APIRouter(tags=["Cloud accounts and compute services"])
+
+Name = Annotated[str, Path(max_length=200, description="The cloud account's name.")]
+ServiceName = Annotated[str, Path(max_length=200, description="The compute service's name.")]
+ManageClouds = Annotated[
+    Access, Depends(RequireAccount(Permission.ADD_REMOVE_CLOUD_ACCOUNTS))
+]
+CloudInfo = Annotated[SpaceAccess, Depends(RequireSpace(Permission.GET_CLOUD_ACCOUNT_INFO))]
+
+
+def cloud_account_out(view: service.CloudAccountView) -> CloudAccountOut:
+    account = view.cloud_account
+    return CloudAccountOut(
+        name=account.name,
+        provider=account.provider,
+        details=account.details,
+        spaces=view.spaces,
+        credentials_kind=account.credentials_kind,
+        credentials_changed_at=account.credentials_changed_at,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+def cloud_account_info(account: CloudAccount) -> CloudAccountInfo:
+    return CloudAccountInfo(name=account.name, provider=account.provider, details=account.details)
+
+
+def compute_service_out(view: service.ComputeServiceView) -> ComputeServiceOut:
+    compute = view.compute_service
+    return ComputeServiceOut(
+        name=compute.name,
+        kind=compute.kind,
+        api_server=compute.api_server,
+        namespace=compute.namespace,
+        spaces=view.spaces,
+        token_changed_at=compute.token_changed_at,
+        created_at=compute.created_at,
+        updated_at=compute.updated_at,
+    )
+
+
+def compute_service_info(compute: ComputeService) -> ComputeServiceInfo:
+    return ComputeServiceInfo(
+        name=compute.name,
+        kind=compute.kind,
+        api_server=compute.api_server,
+        namespace=compute.namespace,
+    )
+
+
+# -- cloud accounts ------------------------------------------------------------------------
+
+
+@router.get(
+    "/api/settings/cloudaccounts",
+    summary="Cloud accounts of the account",
+    response_model=list[CloudAccountOut],
+)
+def list_cloud_accounts(access: ManageClouds, session: SessionDep) -> list[CloudAccountOut]:
+    return [
+        cloud_account_out(view)
+        for view in service.list_cloud_accounts(session, access.caller.account_id)
+    ]
+
+
+@router.post(
+    "/api/settings/cloudaccounts",
+    summary="Add a cloud account",
+    response_model=CloudAccountOut,
+    status_code=201,
+)
+def create_cloud_account(
+    body: CloudAccountCreate, access: ManageClouds, session: SessionDep, runtime: RuntimeDep
+) -> CloudAccountOut:
+    """Details and credentials are validated for the provider; the credentials are
+    encrypted at rest and never returned. 422 for bad input, 409 for a name in use."""
+    view = service.create_cloud_account(
+        session,
+        access,
+        runtime.box,
+        name=body.name,
+        provider=body.provider,
+        details=body.details,
+        spaces=body.spaces,
+        credentials={k: v.get_secret_value() for k, v in body.credentials.items()},
+    )
+    return cloud_account_out(view)
+
+
+@router.get(
+    "/api/settings/cloudaccounts/{name}",
+    summary="One cloud account",
+    response_model=CloudAccountOut,
+)
+def get_cloud_account(name: Name, access: ManageClouds, session: SessionDep) -> CloudAccountOut:
+    return cloud_account_out(service.get_cloud_account(session, access.caller.account_id, name))
+
+
+@router.put(
+    "/api/settings/cloudaccounts/{name}",
+    summary="Rename a cloud account, change its details or spaces",
+    response_model=CloudAccountOut,
+)
+def update_cloud_account(
+    name: Name, body: CloudAccountUpdate, access: ManageClouds, session: SessionDep
+) -> CloudAccountOut:
+    """Fields left out stay as they are; `details` and `spaces` replace the old ones.
+    Credentials are rotated with `PUT .../{name}/credentials`."""
+    view = service.update_cloud_account(
+        session, access, name, new_name=body.name, details=body.details, spaces=body.spaces
+    )
+    return cloud_account_out(view)
+
+
+@router.put(
+    "/api/settings/cloudaccounts/{name}/credentials",
+    summary="Rotate a cloud account's credentials",
+    response_model=CloudAccountOut,
+)
+def rotate_credentials(
+    name: Name,
+    body: CredentialsRotate,
+    access: ManageClouds,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> CloudAccountOut:
+    view = service.rotate_credentials(
+        session,
+        access,
+        runtime.box,
+        name,
+        {k: v.get_secret_value() for k, v in body.credentials.items()},
+    )
+    return cloud_account_out(view)
+
+
+@router.delete(
+    "/api/settings/cloudaccounts/{name}", summary="Remove a cloud account", status_code=204
+)
+def delete_cloud_account(name: Name, access: ManageClouds, session: SessionDep) -> Response:
+    """409 while an active environment uses it."""
+    service.delete_cloud_account(session, access, name)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/spaces/{space}/cloudaccounts",
+    summary="Cloud accounts allowed in the space",
+    response_model=list[CloudAccountInfo],
+)
+def space_cloud_accounts(access: CloudInfo, session: SessionDep) -> list[CloudAccountInfo]:
+    return [
+        cloud_account_info(account)
+        for account in service.cloud_accounts_in_space(session, access.space)
+    ]
+
+
+# -- compute services ----------------------------------------------------------------------
+
+
+@router.get(
+    "/api/settings/computeservices",
+    summary="Kubernetes compute services of the account",
+    response_model=list[ComputeServiceOut],
+)
+def list_compute_services(access: ManageClouds, session: SessionDep) -> list[ComputeServiceOut]:
+    return [
+        compute_service_out(view)
+        for view in service.list_compute_services(session, access.caller.account_id)
+    ]
+
+
+@router.post(
+    "/api/settings/computeservices",
+    summary="Add a Kubernetes compute service",
+    response_model=ComputeServiceOut,
+    status_code=201,
+)
+def create_compute_service(
+    body: ComputeServiceCreate, access: ManageClouds, session: SessionDep, runtime: RuntimeDep
+) -> ComputeServiceOut:
+    """The token is encrypted at rest and never returned."""
+    view = service.create_compute_service(
+        session,
+        access,
+        runtime.box,
+        name=body.name,
+        api_server=body.api_server,
+        namespace=body.namespace,
+        token=body.token.get_secret_value(),
+        spaces=body.spaces,
+    )
+    return compute_service_out(view)
+
+
+@router.get(
+    "/api/settings/computeservices/{name}",
+    summary="One compute service",
+    response_model=ComputeServiceOut,
+)
+def get_compute_service(
+    name: ServiceName, access: ManageClouds, session: SessionDep
+) -> ComputeServiceOut:
+    return compute_service_out(
+        service.get_compute_service(session, access.caller.account_id, name)
+    )
+
+
+@router.put(
+    "/api/settings/computeservices/{name}",
+    summary="Change a compute service",
+    response_model=ComputeServiceOut,
+)
+def update_compute_service(
+    name: ServiceName, body: ComputeServiceUpdate, access: ManageClouds, session: SessionDep
+) -> ComputeServiceOut:
+    """Fields left out stay as they are. The token is rotated with
+    `PUT .../{name}/credentials`."""
+    view = service.update_compute_service(
+        session,
+        access,
+        name,
+        new_name=body.name,
+        api_server=body.api_server,
+        namespace=body.namespace,
+        spaces=body.spaces,
+    )
+    return compute_service_out(view)
+
+
+@router.put(
+    "/api/settings/computeservices/{name}/credentials",
+    summary="Rotate a compute service's token",
+    response_model=ComputeServiceOut,
+)
+def rotate_token(
+    name: ServiceName,
+    body: TokenRotate,
+    access: ManageClouds,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ComputeServiceOut:
+    view = service.rotate_token(session, access, runtime.box, name, body.token.get_secret_value())
+    return compute_service_out(view)
+
+
+@router.delete(
+    "/api/settings/computeservices/{name}",
+    summary="Remove a compute service",
+    status_code=204,
+)
+def delete_compute_service(name: ServiceName, access: ManageClouds, session: SessionDep) -> Response:
+    """409 while an active environment runs on it."""
+    service.delete_compute_service(session, access, name)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/spaces/{space}/computeservices",
+    summary="Compute services allowed in the space",
+    response_model=list[ComputeServiceInfo],
+)
+def space_compute_services(access: CloudInfo, session: SessionDep) -> list[ComputeServiceInfo]:
+    return [
+        compute_service_info(compute)
+        for compute in service.compute_services_in_space(session, access.space)
+    ]

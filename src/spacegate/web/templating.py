@@ -1,0 +1,54 @@
+"""Rendering console pages: the shared context every template gets, flash messages,
+and the CSRF cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from spacegate.authz import CATALOG
+from spacegate.web import csrf
+from spacegate.web.paths import TEMPLATES_DIR
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.globals["catalog"] = CATALOG
+
+FLASH_COOKIE = "spacegate_flash"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    values: dict[str, Any] = {
+        "csrf_token": csrf.token_for(request),
+        "flash": request.cookies.get(FLASH_COOKIE),
+        "errors": {},
+        "values": {},
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, template, values, status_code=status_code)
+    csrf.set_cookie(request, response)
+    if values["flash"]:
+        response.delete_cookie(FLASH_COOKIE)
+    return response
+
+
+def redirect(url: str, *, flash: str | None = None) -> RedirectResponse:
+    """Post/redirect/get, with an optional one-time message for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, flash[:300], httponly=True, samesite="lax", max_age=60)
+    return response
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
