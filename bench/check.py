@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import statistics
 import sys
@@ -39,6 +40,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import casbin
@@ -76,6 +78,8 @@ SPEEDUP_TARGET = 100.0
 """spacegate must be at least this many times faster than pycasbin, at every size."""
 SCALING_TARGET = 1.5
 """spacegate's time per check at the largest size over the smallest must stay under this."""
+CASBIN_MIN_CHECKS = 10
+"""pycasbin answers at least this many requests per run, whatever its time budget."""
 
 Grant = tuple[int, int, str]
 """(user id, space id, space role name)."""
@@ -265,7 +269,7 @@ def casbin_checks_for_budget(
         done += 1
     estimate = spent / done
     affordable = int(budget_s * 1e9 / (estimate * runs))
-    return max(1, min(len(requests), affordable)), estimate
+    return max(min(len(requests), CASBIN_MIN_CHECKS), min(len(requests), affordable)), estimate
 
 
 # -- sanity check ----------------------------------------------------------------------
@@ -427,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{checks:,} requests per size, {runs} runs per engine, seed {args.seed}; "
         "memory measured with tracemalloc in a separate build"
     )
+    print(f"CPUs: {os.cpu_count()}; {load_report()}")
     results: list[SizeResult] = []
     sane = True
     for position, size in enumerate(args.size_list):
@@ -450,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         index = index_obj
         spacegate_run(index, dataset.requests)  # warm-up
         sg_timing = median_per_check(
-            lambda index=index, requests=dataset.requests: spacegate_run(index, requests),
+            partial(spacegate_run, index, dataset.requests),
             checks,
             runs,
         )
@@ -477,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{cb_checks:,} of {checks:,} requests x {runs} runs"
         )
         cb_timing = median_per_check(
-            lambda enforcer=enforcer, prefix=prefix: casbin_run(enforcer, prefix),
+            partial(casbin_run, enforcer, prefix),
             cb_checks,
             runs,
         )
@@ -499,11 +504,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.collect()
 
     targets_met = print_summary(results)
+    print(f"At the end: {load_report()}")
     if not sane:
         print("ERROR: the engines disagree on some requests; the comparison is not valid")
         return 2
     print("All targets met." if targets_met else "Some targets NOT met.")
     return 0
+
+
+def load_report() -> str:
+    """The 1-minute load average, with a warning when other work competes for the CPUs."""
+    load = os.getloadavg()[0]
+    cpus = os.cpu_count() or 1
+    busy = " (WARNING: other processes compete for the CPUs; timings are inflated)"
+    return f"load average {load:.2f}" + (busy if load > cpus * 0.75 else "")
 
 
 def casbin_version() -> str:

@@ -3,6 +3,8 @@ API.md, and reading the audit log."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -66,3 +68,17 @@ def builtin_permissions(role: BuiltinRole, level: Level | None = None) -> list[s
 def level_permissions(level: Level) -> list[str]:
     """Every permission id of a level, in catalog order."""
     return [spec.id.value for spec in CATALOG if spec.level is level]
+
+
+def at_once(
+    client: TestClient, method: str, path: str, callers: list[Person], **kwargs: Any
+) -> list[Response]:
+    """The same request by each caller, in threads released together by a barrier."""
+    barrier = threading.Barrier(len(callers), timeout=10)
+
+    def send(caller: Person) -> Response:
+        barrier.wait()
+        return client.request(method, path, headers=caller.headers, **kwargs)
+
+    with ThreadPoolExecutor(max_workers=len(callers)) as pool:
+        return list(pool.map(send, callers))

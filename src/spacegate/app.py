@@ -16,6 +16,8 @@ from spacegate.accounts import api as setup_api
 from spacegate.accounts.service import any_account
 from spacegate.audit import api as audit_api
 from spacegate.auth import api as auth_api
+from spacegate.blueprints import api as blueprints_api
+from spacegate.cloudaccounts import api as cloudaccounts_api
 from spacegate.db import transaction
 from spacegate.errors import install_error_handlers
 from spacegate.invitations import api as invitations_api
@@ -24,8 +26,12 @@ from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from spacegate.spaces import api as spaces_api
 from spacegate.users import api as users_api
+from spacegate.web import admin_audit as admin_audit_pages
+from spacegate.web import admin_roles as admin_role_pages
+from spacegate.web import admin_spaces as admin_space_pages
 from spacegate.web import admin_users as admin_user_pages
 from spacegate.web import auth as auth_pages
+from spacegate.web import profile as profile_pages
 from spacegate.web import setup as setup_pages
 from spacegate.web import signup as signup_pages
 from spacegate.web import spaces as space_pages
@@ -85,10 +91,22 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         roles_api,
         audit_api,
         decision_api,
+        cloudaccounts_api,
+        blueprints_api,
     )
     for module in routers:
         app.include_router(module.router)
-    for pages in (auth_pages, setup_pages, signup_pages, space_pages, admin_user_pages):
+    for pages in (
+        auth_pages,
+        setup_pages,
+        signup_pages,
+        space_pages,
+        admin_user_pages,
+        admin_role_pages,
+        admin_space_pages,
+        admin_audit_pages,
+        profile_pages,
+    ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,14 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(DataError)
+    async def _refused_value(request: Request, exc: DataError) -> Response:
+        # The database refused a value that passed validation (PostgreSQL stores no NUL
+        # character in text): bad input, not a failure of the server.
+        log.info("the database refused a value: %s", exc.orig)
+        message = "A value in the request cannot be stored; remove any control characters."
+        return await _domain(request, InvalidInput(message))
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
@@ -152,3 +161,21 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
             error_body("InternalError", "Something went wrong on our side; it has been logged."),
             status_code=500,
         )
+
+    @app.exception_handler(IntegrityError)
+    async def _taken_meanwhile(request: Request, exc: IntegrityError) -> Response:
+        # Two requests at the same moment can both pass a service's "is it free?" check
+        # (PostgreSQL runs them side by side); the unique constraint then refuses the
+        # second one. That is the duplicate the service reports with 409, not a failure.
+        if not _is_unique_violation(exc):
+            return await _unexpected(request, exc)
+        log.info("a unique constraint refused a concurrent duplicate: %s", exc.orig)
+        message = "That already exists: another request created it at the same moment."
+        return await _domain(request, Conflict(message))
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """PostgreSQL's unique_violation (23505), or SQLite's UNIQUE or PRIMARY KEY failure."""
+    return getattr(exc.orig, "sqlstate", None) == "23505" or getattr(
+        exc.orig, "sqlite_errorname", None
+    ) in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")

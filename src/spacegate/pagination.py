@@ -16,15 +16,20 @@ CursorQuery = Annotated[
 ]
 
 
+MAX_ID = 2**63 - 1
+"""The largest row id either database stores; a larger int in a query is a 500 on SQLite."""
+
+
 def decode_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except ValueError as error:
-        raise InvalidInput(
-            "The cursor is not valid; use the X-Next-Cursor of a previous page."
-        ) from error
+        last_id = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except ValueError:
+        last_id = 0
+    if not 1 <= last_id <= MAX_ID:
+        raise InvalidInput("The cursor is not valid; use the X-Next-Cursor of a previous page.")
+    return last_id
 
 
 def encode_cursor(last_id: int) -> str:

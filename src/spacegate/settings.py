@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         0.5, gt=0, description="How often other processes' grant changes are picked up."
     )
 
+    local_repositories: bool = Field(
+        True,
+        description="Allow blueprint repositories at file:// URLs and local paths, read "
+        "from this server's disk (mirrors, tests); turn off where space admins must not.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -2,21 +2,76 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlalchemy import Engine
 
+from spacegate.app import create_app
 from spacegate.authz import Level, Permission
 from spacegate.runtime import Runtime
+from spacegate.settings import Settings
+from tests.conftest import _empty_tables
 from tests.factories import Person, add_member, new_account, new_custom_role, new_space, new_user
 
 CHECK = "/api/authz/check"
 EXPLAIN = "/api/authz/explain"
 
 
+@dataclass(frozen=True)
+class World:
+    client: TestClient
+    runtime: Runtime
+    team: dict[str, Person]
+
+
+@pytest.fixture(scope="module")
+def world(
+    engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """One app and one account for the whole module. Questions change nothing, and the
+    few tests that add something add what no other test here looks at; a fresh database
+    per question would cost more than the questions."""
+    _empty_tables(engine)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("decisions"),
+        database_url=database_url,
+        secret_key="test-secret",
+        argon2_time_cost=1,
+        argon2_memory_cost_kib=8,
+        mail_worker=False,
+    )
+    runtime = Runtime.start(settings, migrate=False)
+    try:
+        team = make_team(runtime)
+        with TestClient(create_app(runtime=runtime), raise_server_exceptions=False) as client:
+            yield World(client, runtime, team)
+    finally:
+        runtime.close()
+
+
+# This module's tests share the world above: these override conftest's per-test
+# fixtures of the same names (whose runtime would empty the database).
 @pytest.fixture
-def team(runtime: Runtime) -> dict[str, Person]:
+def runtime(world: World) -> Runtime:
+    return world.runtime
+
+
+@pytest.fixture
+def client(world: World) -> TestClient:
+    return world.client
+
+
+@pytest.fixture
+def team(world: World) -> dict[str, Person]:
+    return world.team
+
+
+def make_team(runtime: Runtime) -> dict[str, Person]:
     admin = new_account(runtime)
     dev = new_user(runtime, admin.account_id, "dev@example.com")
     member = new_user(runtime, admin.account_id, "member@example.com")
@@ -44,15 +99,18 @@ def team(runtime: Runtime) -> dict[str, Person]:
     }
 
 
-def post(client: TestClient, path: str, caller: Person, body: dict[str, Any]) -> Any:
+def post(client: TestClient, path: str, caller: Person, body: dict[str, Any]) -> Response:
     return client.post(path, json=body, headers=caller.headers)
 
 
-def error_of(response: Any) -> dict[str, str]:
+def error_of(response: Response) -> dict[str, str]:
+    """The first error of API.md's error shape."""
     errors = response.json()["errors"]
     assert len(errors) >= 1
-    assert set(errors[0]) >= {"name", "message"}
-    return errors[0]  # type: ignore[no-any-return]
+    first: dict[str, str] = errors[0]
+    assert set(first) >= {"name", "message"}
+    assert first["message"].endswith(".")
+    return first
 
 
 # Each pair: the allowed and the denied cell of one question.

@@ -132,7 +132,7 @@ def test_a_space_role_change_is_seen_by_the_next_request(
 
 
 def test_an_account_role_change_is_seen_by_the_next_request(
-    quiet_client: TestClient, runtime: Runtime, team: dict[str, Any]
+    quiet_client: TestClient, team: dict[str, Any]
 ) -> None:
     admin, bob = team["admin"], team["bob"]
     create = {"name": "qa"}

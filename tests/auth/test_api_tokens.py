@@ -14,7 +14,7 @@ from spacegate.auth.models import Token
 from spacegate.auth.secrets import hash_secret
 from spacegate.db import Base, transaction
 from spacegate.runtime import Runtime
-from tests.factories import Person, add_member, new_account, new_space, new_user
+from tests.factories import Person, new_account, new_space, new_user
 
 LONGTOKEN = "/api/token/longtoken"
 
@@ -22,7 +22,7 @@ LONGTOKEN = "/api/token/longtoken"
 @pytest.fixture
 def admin(runtime: Runtime) -> Person:
     admin = new_account(runtime)
-    add_member(runtime, new_space(runtime, admin.account_id, "dev"), admin.user_id, "Space Admin")
+    new_space(runtime, admin.account_id, "dev")
     new_space(runtime, admin.account_id, "ops")
     return admin
 
@@ -82,23 +82,8 @@ def test_a_token_may_expire(client: TestClient, runtime: Runtime, admin: Person)
     assert response.status_code == 401, response.text
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"expires_in_days": 0},
-        {"expires_in_days": 3651},
-        {"expires_in_days": "soon"},
-        {"permissions": ["NOT_A_PERMISSION"]},
-        {"spaces": ["nowhere"]},
-        {"name": "x" * 101},
-    ],
-)
-def test_invalid_token_requests_answer_422(
-    client: TestClient, admin: Person, body: dict[str, Any]
-) -> None:
-    response = client.post(LONGTOKEN, json=body, headers=admin.headers)
-    assert response.status_code == 422, response.text
-    assert response.json()["errors"][0]["name"] == "InvalidInput"
+# Invalid requests (bad expiry, unknown permissions or spaces, bad ids) are in
+# tests/test_errors.py with the rest of the bad input.
 
 
 def test_a_long_token_needs_a_signed_in_caller(client: TestClient, admin: Person) -> None:
@@ -153,23 +138,33 @@ def test_a_token_narrowed_to_spaces(
     assert [entry["name"] for entry in listed] == ["dev"]
 
 
+# A token narrowed to BROWSE_CATALOG in dev may mint tokens narrowed as far, never
+# further: otherwise narrowing could be undone by minting with it.
 @pytest.mark.parametrize(
-    "body",
-    [{}, {"permissions": ["BROWSE_CATALOG", "CREATE_SPACES"]}, {"spaces": ["dev", "ops"]}],
-    ids=["unnarrowed", "more-permissions", "more-spaces"],
+    ("body", "status"),
+    [
+        ({"permissions": ["BROWSE_CATALOG"], "spaces": ["dev"]}, 201),
+        ({"permissions": [], "spaces": []}, 201),
+        ({}, 403),
+        ({"permissions": ["BROWSE_CATALOG", "CREATE_SPACES"], "spaces": ["dev"]}, 403),
+        ({"permissions": ["BROWSE_CATALOG"], "spaces": ["dev", "ops"]}, 403),
+        ({"permissions": ["BROWSE_CATALOG"]}, 403),
+        ({"spaces": ["dev"]}, 403),
+    ],
 )
 def test_a_narrowed_token_cannot_mint_a_broader_one(
-    client: TestClient, admin: Person, body: dict[str, Any]
+    client: TestClient, admin: Person, body: dict[str, Any], status: int
 ) -> None:
     narrowed = create(client, admin, name="n", permissions=["BROWSE_CATALOG"], spaces=["dev"])
     caller = Person(admin.email, narrowed["access_token"], admin.user_id, admin.account_id)
     response = client.post(LONGTOKEN, json=body, headers=caller.headers)
-    if response.status_code == 201:
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert response.json()["errors"][0]["name"] == "Forbidden"
+    else:
         minted = bearer(response.json()["access_token"])
         assert client.post("/api/spaces", json={"name": "qa"}, headers=minted).status_code == 403
         assert client.get("/api/spaces/ops", headers=minted).status_code == 404
-    else:
-        assert response.status_code == 403, response.text
 
 
 def test_a_token_follows_its_users_current_permissions(
@@ -268,12 +263,3 @@ def test_a_session_token_is_not_revocable_as_an_api_token(
         )
     response = client.delete(f"/api/tokens/{token_id}", headers=admin.headers)
     assert response.status_code == 404, response.text
-
-
-@pytest.mark.parametrize("token_id", ["0", "-1", "abc", "99999999999999999999999"])
-def test_a_bad_token_id_is_not_a_server_error(
-    client: TestClient, admin: Person, token_id: str
-) -> None:
-    response = client.delete(f"/api/tokens/{token_id}", headers=admin.headers)
-    assert response.status_code in (404, 422), response.text
-    assert response.json()["errors"][0]["name"] in ("NotFound", "InvalidInput")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,11 +11,12 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import update
 
+from spacegate.auth import service
 from spacegate.auth.models import Token
 from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.auth.secrets import hash_secret
 from spacegate.db import transaction, utcnow
-from spacegate.errors import RateLimited
+from spacegate.errors import RateLimited, Unauthorized
 from spacegate.runtime import Runtime
 from tests.factories import PASSWORD, Person, new_account, new_user
 
@@ -257,3 +260,28 @@ def test_the_client_window_counts_every_email() -> None:
         limiter.ensure_allowed("acme", "d@example.com", "10.0.0.1")
     limiter.ensure_allowed("acme", "d@example.com", "10.0.0.2")  # another client
     limiter.ensure_allowed("acme", "d@example.com", None)  # no address: email window only
+
+
+def test_a_refresh_token_is_used_once_even_by_racing_requests(
+    client: TestClient, runtime: Runtime, admin: Person
+) -> None:
+    """Two refreshes with one token: the second, blocked behind the first, must fail
+    rather than mint a second session from a token already used up."""
+    secret = str(tokens(client)["refresh_token"])
+    outcome: list[object] = []
+
+    def second_refresh() -> None:
+        try:
+            with transaction(runtime.sessions) as session:
+                outcome.append(service.refresh(session, secret, runtime.settings))
+        except Exception as error:
+            outcome.append(error)
+
+    with transaction(runtime.sessions) as session:
+        service.refresh(session, secret, runtime.settings)  # holds the token's lock
+        racer = threading.Thread(target=second_refresh)
+        racer.start()
+        time.sleep(0.3)  # let it read the token and queue behind our delete
+    racer.join(timeout=10)
+    [result] = outcome
+    assert isinstance(result, Unauthorized), result

@@ -13,9 +13,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from spacegate.db import transaction
-from spacegate.invitations.models import Invitation
-from spacegate.mail.models import OutboxMessage
+from spacegate.db import Base, transaction
 from spacegate.runtime import Runtime
 from tests.factories import Person
 
@@ -59,6 +57,15 @@ class _Collector:
     """aiosmtpd handler: keeps every message it accepts."""
 
     received: list[Received] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # recipients answered 550
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -79,12 +86,19 @@ class SMTPServer:
     def received(self) -> list[Received]:
         return self._collector.received
 
+    @property
+    def refused(self) -> set[str]:
+        """Recipients this server refuses (550), as a mailbox that does not exist."""
+        return self._collector.refused
+
     def to(self, email: str) -> list[Received]:
         return [r for r in self.received if email in r.envelope_to]
 
     def start(self) -> None:
         assert self._controller is None
-        self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self._collector, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True
+        )
         self._controller.start()
 
     def stop(self) -> None:
@@ -115,9 +129,8 @@ def invitations(client: TestClient, who: Person) -> dict[str, dict[str, Any]]:
     return {row["email"]: row for row in response.json()}
 
 
-def count_rows(
-    runtime: Runtime, model: type[Invitation] | type[OutboxMessage], **where: Any
-) -> int:
+def count_rows(runtime: Runtime, model: type[Base], **where: Any) -> int:
+    """Rows of `model`'s table, optionally only those with the given column values."""
     with transaction(runtime.sessions, write=False) as session:
         query = select(func.count()).select_from(model)
         for column, value in where.items():

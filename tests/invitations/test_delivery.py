@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from spacegate.cli import app as cli
 from spacegate.mail.models import OutboxMessage
+from spacegate.mail.outbox import BATCH, SENT_GROUP
 from spacegate.runtime import Runtime
 from tests.factories import Person
 from tests.invitations.support import (
@@ -147,6 +148,58 @@ def test_with_the_server_down_the_email_stays_queued_then_goes_out_exactly_once(
     assert runtime.mail.deliver_due().sent == 0
     assert len(smtp_server.received) == 1
     assert client.get(f"/api/accounts/signup/{smtp_server.received[0].secret}").status_code == 200
+
+
+def test_a_large_pass_sends_each_message_once_and_records_each_as_sent(
+    client: TestClient, runtime: Runtime, admin: Person, smtp: SMTPServer
+) -> None:
+    """More messages than one claim (BATCH) and than one recorded group (SENT_GROUP)."""
+    emails = [f"user{i:03d}@example.com" for i in range(BATCH + SENT_GROUP + 7)]
+    invite(client, admin, emails)
+
+    report = runtime.mail.deliver_due()
+
+    assert (report.sent, report.retried, report.failed) == (len(emails), 0, 0)
+    assert sorted(m.envelope_to[0] for m in smtp.received) == emails
+    assert count_rows(runtime, OutboxMessage, status="sent") == len(emails)
+    assert count_rows(runtime, OutboxMessage, sealed_body=None) == len(emails)
+    assert runtime.mail.deliver_due().sent == 0
+
+
+def test_a_refused_recipient_is_retried_alone_and_the_others_go_out_once(
+    client: TestClient, runtime: Runtime, admin: Person, smtp: SMTPServer
+) -> None:
+    emails = [f"user{i}@example.com" for i in range(5)]
+    smtp.refused.add("user2@example.com")
+    invite(client, admin, emails)
+
+    first = runtime.mail.deliver_due()
+
+    assert (first.sent, first.retried, first.failed) == (4, 1, 0)
+    listed = invitations(client, admin)
+    assert listed["user2@example.com"]["delivery_status"] == "pending"
+    assert "550" in listed["user2@example.com"]["last_error"]
+    assert {e for e in emails if listed[e]["delivery_status"] == "sent"} == set(emails) - {
+        "user2@example.com"
+    }
+
+    smtp.refused.clear()
+    second = runtime.mail.deliver_due()
+
+    assert (second.sent, second.retried) == (1, 0)
+    assert sorted(m.envelope_to[0] for m in smtp.received) == emails  # each exactly once
+
+
+def test_an_internationalised_address_is_delivered_with_smtputf8(
+    client: TestClient, runtime: Runtime, admin: Person, smtp: SMTPServer
+) -> None:
+    invite(client, admin, ["jörg@example.com"])
+
+    assert runtime.mail.deliver_due().sent == 1
+
+    [mail] = smtp.received
+    assert mail.envelope_to == ["jörg@example.com"]
+    assert client.get(f"/api/accounts/signup/{mail.secret}").json()["email"] == "jörg@example.com"
 
 
 def test_a_pass_tries_a_failing_message_once(

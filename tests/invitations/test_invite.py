@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -162,7 +164,7 @@ def test_settings_that_cannot_apply_fail_every_address_with_a_sentence(
     client: TestClient, runtime: Runtime, admin: Person
 ) -> None:
     emails = ["x@example.com", "y@example.com"]
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"space_name": "nope"}, "There is no space named 'nope'."),
         (
             {"space_name": "dev", "space_role": "Space Wizard"},

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from spacegate.authz import Level, Permission
 from spacegate.runtime import Runtime
-from tests.api_helpers import audit_events, bearer, error_of, login
+from tests.api_helpers import at_once, audit_events, bearer, error_of, login
 from tests.factories import (
     PASSWORD,
     Person,
@@ -455,3 +455,16 @@ def test_unknown_status_answers_422(
     )
     error_of(response, 422, "InvalidInput")
     assert client.get(f"{USERS}/{bob.email}", headers=admin.headers).json()["status"] == "active"
+
+
+def test_adding_the_same_email_at_once_answers_201_and_409(
+    client: TestClient, runtime: Runtime, admin: Person
+) -> None:
+    other = new_user(runtime, admin.account_id, "other@example.com", account_role="Admin")
+    for round_ in range(5):
+        email = f"new{round_}@example.com"
+        answers = at_once(client, "POST", USERS, [admin, other], json={"email": email})
+
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+        error_of(next(a for a in answers if a.status_code == 409), 409, "Conflict")
+    assert len(client.get(USERS, headers=admin.headers).json()) == 7

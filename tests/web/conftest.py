@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,11 +25,11 @@ import pytest
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from tests.invitations.support import SMTPServer, free_port
+from tests.web.live import CHROMIUM, NO_CHROMIUM, LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -43,16 +43,23 @@ SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 SECRET_KEY = "browser-test-secret"
 # Cheap hashing in the server and in the arranging runtime alike.
 ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 8}
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    url: str
-    settings: Settings
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
+# The settings the server subprocess gets through its environment.
+SERVER_SETTINGS = (
+    "data_dir",
+    "database_url",
+    "secret_key",
+    "host",
+    "port",
+    "public_url",
+    "mail_backend",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_timeout_seconds",
+    "mail_poll_seconds",
+    "mail_retry_base_seconds",
+    "authz_poll_seconds",
+)
 
 
 def _spacegate_command() -> list[str]:
@@ -87,18 +94,11 @@ def mailbox() -> Iterator[SMTPServer]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory, mailbox: SMTPServer
-) -> Iterator[LiveServer]:
-    """`spacegate serve` on a free loopback port, with a database of its own.
-
-    The browser tests always get their own SQLite file, even when the suite runs on
-    PostgreSQL (SPACEGATE_TEST_DATABASE_URL): the rest of the suite empties that
-    database before each of its tests, which would pull the data from under this
-    long-lived server (and this server's writes would leak into those tests).
-    """
-    data_dir = tmp_path_factory.mktemp("browser-server")
+@contextmanager
+def serve(data_dir: Path, mailbox: SMTPServer) -> Iterator[LiveServer]:
+    """Run `spacegate serve` (the venv's command, configured through its SPACEGATE_*
+    environment) on a free loopback port, over a SQLite file in `data_dir`, sending
+    its mail to `mailbox` with the delivery worker on; stop it afterwards."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -119,23 +119,7 @@ def live_server(
         **ARGON2,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
-    for name in (
-        "data_dir",
-        "database_url",
-        "secret_key",
-        "host",
-        "port",
-        "public_url",
-        "mail_backend",
-        "smtp_host",
-        "smtp_port",
-        "smtp_security",
-        "smtp_timeout_seconds",
-        "mail_poll_seconds",
-        "mail_retry_base_seconds",
-        "authz_poll_seconds",
-        *ARGON2,
-    ):
+    for name in (*SERVER_SETTINGS, *ARGON2):
         env[f"SPACEGATE_{name.upper()}"] = str(getattr(settings, name))
     log = data_dir / "server.log"
     with log.open("wb") as sink:
@@ -159,6 +143,28 @@ def live_server(
 
 
 @pytest.fixture(scope="module")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, mailbox: SMTPServer
+) -> Iterator[LiveServer]:
+    """The server most browser tests share; each test arranges an account of its own.
+
+    The browser tests always get their own SQLite file, even when the suite runs on
+    PostgreSQL (SPACEGATE_TEST_DATABASE_URL): the rest of the suite empties that
+    database before each of its tests, which would pull the data from under this
+    long-lived server (and this server's writes would leak into those tests).
+    """
+    with serve(tmp_path_factory.mktemp("browser-server"), mailbox) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path, mailbox: SMTPServer) -> Iterator[LiveServer]:
+    """A server of the test's own, over an empty database (for the first-run setup)."""
+    with serve(tmp_path, mailbox) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def live_runtime(live_server: LiveServer) -> Iterator[Runtime]:
     """A runtime of this process over the live server's database, to arrange accounts,
     users and spaces with tests/factories.py. Its writes bump the account's grants
@@ -171,7 +177,7 @@ def live_runtime(live_server: LiveServer) -> Iterator[Runtime]:
 @pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} does not exist: install Debian's `chromium` package")
+        pytest.skip(NO_CHROMIUM)
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as driver:
         yield driver
@@ -188,14 +194,18 @@ def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[[], Page]]:
+def new_page(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[..., Page]]:
     """`new_page()`: a page in a fresh browser profile (no cookies), pointed at the live
-    server: one per person of a test. All are closed when the test ends."""
+    server: one per person of a test; `new_page(javascript=False)` for one without
+    JavaScript, `new_page(server=...)` for another server. All are closed when the test
+    ends."""
     contexts: list[BrowserContext] = []
 
-    def open_page() -> Page:
+    def open_page(*, javascript: bool = True, server: LiveServer | None = None) -> Page:
         context = chromium.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 800}
+            base_url=(server or live_server).url,
+            viewport={"width": 1280, "height": 800},
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)

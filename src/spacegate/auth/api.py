@@ -19,6 +19,7 @@ from spacegate.auth.schemas import (
 )
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput
+from spacegate.pagination import MAX_ID
 from spacegate.spaces.service import find_space
 
 router = APIRouter(prefix="/api", tags=["Authentication"])
@@ -124,7 +125,7 @@ def list_tokens(
 
 @router.delete("/tokens/{token_id}", summary="Revoke one of my API tokens", status_code=204)
 def revoke_token(
-    token_id: Annotated[int, Path(ge=1)],
+    token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     caller: Annotated[Caller, Depends(SignedIn())],
     session: SessionDep,
 ) -> Response:

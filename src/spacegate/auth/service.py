@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from spacegate.access.context import Caller
 from spacegate.accounts.models import Account
@@ -136,8 +137,10 @@ def refresh(session: Session, refresh_token: str, settings: Settings) -> TokenPa
     if token is None or _expired(token.expires_at):
         raise Unauthorized("The refresh token is not valid; sign in again.")
     user = session.get(User, token.user_id)
-    session.delete(token)
-    if user is None or not user.is_active:
+    # Deleted by a statement that says whether it deleted: of two racing refreshes with
+    # one token, the one that queued behind the other's delete finds nothing and fails.
+    used = session.scalar(delete(Token).where(Token.id == token.id).returning(Token.id))
+    if used is None or user is None or not user.is_active:
         raise Unauthorized("The refresh token is not valid; sign in again.")
     return issue_session_tokens(session, user, settings)
 
@@ -167,7 +170,7 @@ def authenticate(
         raise Unauthorized("This user is deactivated.")
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
-        token.last_used_at = now
+        _record_use_at_commit(session, token, now)
     return Caller(
         user_id=user.id,
         account_id=user.account_id,
@@ -181,6 +184,28 @@ def authenticate(
         else None,
         token_space_ids=frozenset(token.space_ids) if token.space_ids is not None else None,
     )
+
+
+def _record_use_at_commit(session: Session, token: Token, now: datetime) -> None:
+    """Write the token's last use as the request's transaction commits, not at once.
+
+    Written at once, the UPDATE would hold the token row's lock for the whole request.
+    On PostgreSQL, a request then waiting for its account's lock (`mark_changed`) while
+    the holder of that lock deletes this user's tokens (deactivation, removal) is a
+    deadlock: one of the two fails with a 500 instead of a clean answer. Written last,
+    every transaction takes the account row before any token row. A token deleted in
+    the meantime is simply not updated.
+    """
+    set_committed_value(token, "last_used_at", now)  # what this request itself reads
+    token_id = token.id
+
+    def write(committing: Session) -> None:
+        committing.execute(
+            update(Token).where(Token.id == token_id).values(last_used_at=now),
+            execution_options={"synchronize_session": False},
+        )
+
+    event.listen(session, "before_commit", write, once=True)
 
 
 def create_api_token(

@@ -36,9 +36,7 @@ router = APIRouter(tags=["Cloud accounts and compute services"])
 
 Name = Annotated[str, Path(max_length=200, description="The cloud account's name.")]
 ServiceName = Annotated[str, Path(max_length=200, description="The compute service's name.")]
-ManageClouds = Annotated[
-    Access, Depends(RequireAccount(Permission.ADD_REMOVE_CLOUD_ACCOUNTS))
-]
+ManageClouds = Annotated[Access, Depends(RequireAccount(Permission.ADD_REMOVE_CLOUD_ACCOUNTS))]
 CloudInfo = Annotated[SpaceAccess, Depends(RequireSpace(Permission.GET_CLOUD_ACCOUNT_INFO))]
 
 
@@ -236,9 +234,7 @@ def create_compute_service(
 def get_compute_service(
     name: ServiceName, access: ManageClouds, session: SessionDep
 ) -> ComputeServiceOut:
-    return compute_service_out(
-        service.get_compute_service(session, access.caller.account_id, name)
-    )
+    return compute_service_out(service.get_compute_service(session, access.caller.account_id, name))
 
 
 @router.put(
@@ -284,7 +280,9 @@ def rotate_token(
     summary="Remove a compute service",
     status_code=204,
 )
-def delete_compute_service(name: ServiceName, access: ManageClouds, session: SessionDep) -> Response:
+def delete_compute_service(
+    name: ServiceName, access: ManageClouds, session: SessionDep
+) -> Response:
     """409 while an active environment runs on it."""
     service.delete_compute_service(session, access, name)
     return Response(status_code=204)

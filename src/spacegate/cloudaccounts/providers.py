@@ -153,9 +153,7 @@ def clean_credentials(provider: Provider, credentials: Mapping[str, str]) -> tup
     given = {key for key, value in credentials.items() if value}
     shape = next((s for s in shapes if {f.name for f in s.required} <= given), None)
     if shape is None:
-        accepted = " or ".join(
-            "{" + ", ".join(f.name for f in s.required) + "}" for s in shapes
-        )
+        accepted = " or ".join("{" + ", ".join(f.name for f in s.required) + "}" for s in shapes)
         raise InvalidInput(f"A {provider.value} cloud account needs credentials {accepted}.")
     unknown = sorted(given - shape.keys)
     if unknown:

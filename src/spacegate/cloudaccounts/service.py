@@ -71,15 +71,19 @@ def _resolve_spaces(session: Session, account_id: int, names: Iterable[str]) -> 
 
 
 def _space_names(
-    session: Session, owner: InstrumentedAttribute[int], space: InstrumentedAttribute[int], ids: Sequence[int]
+    session: Session,
+    owner: InstrumentedAttribute[int],
+    space: InstrumentedAttribute[int],
+    ids: Sequence[int],
 ) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {owner_id: [] for owner_id in ids}
     if not ids:
         return names
     rows = session.execute(
-        select(owner, Space.name).join(Space, Space.id == space).where(owner.in_(ids)).order_by(
-            Space.name_key
-        )
+        select(owner, Space.name)
+        .join(Space, Space.id == space)
+        .where(owner.in_(ids))
+        .order_by(Space.name_key)
     )
     for owner_id, name in rows:
         names[owner_id].append(name)

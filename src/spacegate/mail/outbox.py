@@ -1,10 +1,13 @@
 """The outbox: messages are queued in the caller's transaction and delivered later.
 
 Delivery claims due messages (pending, attempt time reached) by stamping them with a
-claim id in one UPDATE, so two workers never take the same message; each message is
-marked `sent` right after the server accepted it. A message whose worker died
-mid-send stays `sending`; after a lease it is marked failed ("outcome unknown") rather
-than sent again, because sending twice is the worse failure for an invitation.
+claim id in one UPDATE, so two workers never take the same message. Messages the
+server accepted are marked `sent` in small groups (every `SENT_GROUP` messages or
+`SENT_GROUP_SECONDS`, and before any retry is recorded): one commit per message would
+cap delivery at the database's commit rate. A message whose worker died mid-send, or
+before its group was recorded, stays `sending`; after a lease it is marked failed
+("outcome unknown") rather than sent again, because sending twice is the worse failure
+for an invitation.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import secrets
 import smtplib
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -30,6 +34,8 @@ from spacegate.settings import Settings
 log = logging.getLogger("spacegate.mail")
 
 BATCH = 200
+SENT_GROUP = 50
+SENT_GROUP_SECONDS = 1.0
 MAIL_QUEUED = "spacegate.mail_queued"  # session.info flag: wake the worker after commit
 SENDING_LEASE = timedelta(minutes=10)
 _SEPARATOR = "\x00--html--\x00"
@@ -61,8 +67,9 @@ def enqueue(
         status=OutboxStatus.PENDING.value,
         next_attempt_at=utcnow(),
     )
+    # Written with the session's next flush: many messages queued in one transaction
+    # go out in one multi-row INSERT.
     session.add(message)
-    session.flush()
     session.info[MAIL_QUEUED] = True
     return message
 
@@ -163,24 +170,34 @@ class Deliverer:
             )
 
     def _send_batch(self, batch: list[OutboxMessage], report: DeliveryReport) -> None:
+        sent: list[OutboxMessage] = []  # accepted by the server, not yet recorded
+        since = time.monotonic()
         try:
             with backends.connect(self._settings) as connection:
                 for index, message in enumerate(batch):
                     try:
                         connection.send(self._compose(message))
                     except (OSError, smtplib.SMTPException) as error:
+                        self._record_sent(sent, report)
                         if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
                             self._retry_all(batch[index:], error, report)
                             return
                         self._retry_all([message], error, report)
                         continue
-                    self._mark_sent(message)
-                    report.sent += 1
+                    if not sent:
+                        since = time.monotonic()
+                    sent.append(message)
+                    if len(sent) >= SENT_GROUP or time.monotonic() - since >= SENT_GROUP_SECONDS:
+                        self._record_sent(sent, report)
+                self._record_sent(sent, report)
         except (OSError, smtplib.SMTPException) as error:
             # Could not connect at all: every message of the batch waits for a retry.
+            self._record_sent(sent, report)
             self._retry_all(
                 [m for m in batch if m.status == OutboxStatus.SENDING.value], error, report
             )
+        finally:
+            self._record_sent(sent, report)  # on any other error too: they did go out
 
     def _compose(self, message: OutboxMessage) -> EmailMessage:
         assert message.sealed_body is not None, "a claimed message has its body"
@@ -195,12 +212,16 @@ class Deliverer:
         email.add_alternative(html, subtype="html")
         return email
 
-    def _mark_sent(self, message: OutboxMessage) -> None:
-        message.status = OutboxStatus.SENT.value
+    def _record_sent(self, sent: list[OutboxMessage], report: DeliveryReport) -> None:
+        """Mark `sent` (and empty the list): one UPDATE and one commit for the group."""
+        if not sent:
+            return
+        group = list(sent)
+        sent.clear()
         with transaction(self._sessions) as session:
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message.id)
+                .where(OutboxMessage.id.in_([message.id for message in group]))
                 .values(
                     status=OutboxStatus.SENT.value,
                     sent_at=utcnow(),
@@ -209,6 +230,9 @@ class Deliverer:
                     claim=None,
                 )
             )
+        for message in group:
+            message.status = OutboxStatus.SENT.value
+        report.sent += len(group)
 
     def _retry_all(
         self, messages: list[OutboxMessage], error: Exception, report: DeliveryReport

@@ -225,9 +225,10 @@ def remove_user(session: Session, access: Access, email: str) -> None:
 
 def set_account_role(session: Session, access: Access, email: str, role_name_: str) -> UserView:
     account_id = access.caller.account_id
+    # The user the path names comes first: no such user is 404 whatever role is asked.
+    user = _lock_account_and_get_user(session, account_id, email)
     role = resolve_role(session, account_id, role_name_, Level.ACCOUNT)
     ensure_may_grant(access, role, None)
-    user = _lock_account_and_get_user(session, account_id, email)
     names = custom_role_names(session, account_id)
     before = role_name(user.account_role, user.account_custom_role_id, names)
     if role.builtin != BuiltinRole.ADMIN.value:

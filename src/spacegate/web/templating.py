@@ -3,6 +3,7 @@ and the CSRF cookie."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,12 @@ from spacegate.web.paths import TEMPLATES_DIR
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.globals["catalog"] = CATALOG
+
+# The CSRF token of the page being rendered, for the `csrf()` macro of macros.html: a
+# macro imported with `{% from "macros.html" import csrf %}` does not see the page's
+# context (Jinja imports without context), only the environment's globals.
+_CSRF_TOKEN: ContextVar[str] = ContextVar("csrf_token", default="")
+templates.env.globals["current_csrf_token"] = _CSRF_TOKEN.get
 
 FLASH_COOKIE = "spacegate_flash"
 
@@ -34,7 +41,11 @@ def render(
         "values": {},
         **(context or {}),
     }
-    response = templates.TemplateResponse(request, template, values, status_code=status_code)
+    rendering = _CSRF_TOKEN.set(values["csrf_token"])
+    try:  # the response renders the template here, synchronously
+        response = templates.TemplateResponse(request, template, values, status_code=status_code)
+    finally:
+        _CSRF_TOKEN.reset(rendering)
     csrf.set_cookie(request, response)
     if values["flash"]:
         response.delete_cookie(FLASH_COOKIE)

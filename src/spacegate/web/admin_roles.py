@@ -1,0 +1,259 @@
+"""Administration > Roles: the permission matrix, drawn from the catalog with every
+built-in and custom role as a column, and the custom-role editor (rule 7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
+
+from spacegate.access.context import Access
+from spacegate.access.guard import RequireAccount
+from spacegate.authz import CATALOG, Level, Permission, PermissionSpec
+from spacegate.authz.catalog import permissions_allowed_for_level
+from spacegate.deps import SessionDep
+from spacegate.errors import Conflict, DomainError, InvalidInput, RoleInUse
+from spacegate.names import clean_name
+from spacegate.roles import service
+from spacegate.web.console import Console
+from spacegate.web.csrf import verify_csrf
+from spacegate.web.templating import redirect
+
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+Administration = Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))]
+CreateRoles = Annotated[Access, Depends(RequireAccount(Permission.CREATE_ROLES))]
+RoleName = Annotated[str, Path(max_length=200)]
+PermissionsField = Annotated[list[str], Form(max_length=100)]
+
+GROUP_TITLES = {Level.ACCOUNT: "Account permissions", Level.SPACE: "Space permissions"}
+
+
+@dataclass(frozen=True)
+class PermissionGroup:
+    """One band of the matrix, or of the editor's checkboxes: the catalog's rows of one
+    level, in catalog order."""
+
+    level: Level
+    title: str
+    rows: tuple[PermissionSpec, ...]
+
+
+def permission_groups(role_level: Level | None = None) -> list[PermissionGroup]:
+    """The whole catalog by level; with `role_level`, only the permissions a custom role
+    of that level may hold (a space role holds no account permission)."""
+    allowed = permissions_allowed_for_level(role_level or Level.ACCOUNT)
+    groups = [
+        PermissionGroup(level, GROUP_TITLES[level], tuple(s for s in CATALOG if s.level is level))
+        for level in (Level.ACCOUNT, Level.SPACE)
+    ]
+    return [g for g in groups if any(spec.id in allowed for spec in g.rows)]
+
+
+@dataclass(frozen=True)
+class RoleForm:
+    """What the editor's fields hold: a role's values, or what was just submitted."""
+
+    name: str = ""
+    description: str = ""
+    level: Level = Level.SPACE
+    template: str = ""
+    permissions: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, role: service.RoleRef) -> RoleForm:
+        ticked = tuple(s.id.value for s in CATALOG if s.id in role.permissions)
+        return cls(role.name, role.description, role.level, "", ticked)
+
+
+def _role_url(name: str) -> str:
+    return f"/admin/roles/{quote(name, safe='')}"
+
+
+@router.get("/roles")
+def roles_page(request: Request, access: Administration, session: SessionDep) -> Response:
+    roles = service.list_roles(session, access.caller.account_id)
+    return Console.of(session, access).page(
+        request,
+        "admin_roles.html",
+        {
+            "nav": "roles",
+            "roles": roles,
+            "custom_roles": [role for role in roles if role.builtin is None],
+            "groups": permission_groups(),
+        },
+    )
+
+
+def _form_page(
+    request: Request,
+    access: Access,
+    session: SessionDep,
+    form: RoleForm,
+    *,
+    role: service.RoleRef | None,
+    errors: dict[str, str] | None = None,
+    refusal: DomainError | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The editor: `role` None for a new role, else the custom role being edited."""
+    return Console.of(session, access).page(
+        request,
+        "admin_role_form.html",
+        {
+            "nav": "roles",
+            "role": role,
+            "levels": list(Level),
+            "groups": permission_groups(form.level),
+            "templates": service.list_roles(session, access.caller.account_id),
+            "values": form,
+            "checked": set(form.permissions),
+            "errors": errors or {},
+            "refusal": refusal,
+            "assignments": refusal.details.get("assignments", []) if refusal else [],
+            "action": _role_url(role.name) if role else "/admin/roles/new",
+        },
+        status_code=status_code,
+    )
+
+
+def _name_error(name: str) -> dict[str, str]:
+    try:
+        clean_name(name, "role")
+    except InvalidInput as error:
+        return {"name": error.message}
+    return {}
+
+
+def _field_errors(error: DomainError) -> dict[str, str]:
+    """Which field a service's refusal is about, once the name has passed `_name_error`:
+    a clash of names is the name's; anything else is about the ticked permissions."""
+    return {"name" if isinstance(error, Conflict) else "permissions": error.message}
+
+
+@router.get("/roles/new")
+def new_role_form(
+    request: Request,
+    access: CreateRoles,
+    session: SessionDep,
+    level: Annotated[Level, Query()] = Level.SPACE,
+    template: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """ "Start from a template" is a GET: it reloads the form with that role's
+    permissions (those valid for the level) ticked, without any script."""
+    errors: dict[str, str] = {}
+    ticked: tuple[str, ...] = ()
+    if template:
+        source = service.find_role(session, access.caller.account_id, template)
+        if source is None:
+            errors["template"] = f"There is no role named '{template}' to start from."
+        else:
+            allowed = source.permissions & permissions_allowed_for_level(level)
+            ticked = tuple(s.id.value for s in CATALOG if s.id in allowed)
+    form = RoleForm(level=level, template=template, permissions=ticked)
+    return _form_page(request, access, session, form, role=None, errors=errors)
+
+
+@router.post("/roles/new")
+def create_role(
+    request: Request,
+    access: CreateRoles,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=200)],
+    level: Annotated[Level, Form()],
+    description: Annotated[str, Form(max_length=500)] = "",
+    template: Annotated[str, Form(max_length=200)] = "",
+    permissions: PermissionsField = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    form = RoleForm(name, description, level, template, tuple(permissions))
+    errors, status = _name_error(name), 422
+    if not errors:
+        try:
+            # The ticked boxes are the whole set: the template only pre-ticked them.
+            role = service.create_role(
+                session,
+                access,
+                name=name,
+                description=description,
+                level=level,
+                permissions=permissions,
+                template=None,
+            )
+        except DomainError as error:
+            session.rollback()
+            errors, status = _field_errors(error), error.status_code
+        else:
+            return redirect("/admin/roles", flash=f"Created the {level.value} role {role.name}.")
+    return _form_page(request, access, session, form, role=None, errors=errors, status_code=status)
+
+
+def _custom_role(session: SessionDep, access: Access, name: str) -> service.RoleRef:
+    """The custom role named `name`; NotFound, or Forbidden for a built-in role."""
+    account_id = access.caller.account_id
+    service.get_custom_role(session, account_id, name)
+    role = service.find_role(session, account_id, name)
+    assert role is not None and role.builtin is None, "get_custom_role found it"
+    return role
+
+
+@router.get("/roles/{name}")
+def edit_role_form(
+    request: Request, name: RoleName, access: CreateRoles, session: SessionDep
+) -> Response:
+    role = _custom_role(session, access, name)
+    return _form_page(request, access, session, RoleForm.of(role), role=role)
+
+
+@router.post("/roles/{name}")
+def update_role(
+    request: Request,
+    name: RoleName,
+    access: CreateRoles,
+    session: SessionDep,
+    new_name: Annotated[str, Form(alias="name", max_length=200)],
+    description: Annotated[str, Form(max_length=500)] = "",
+    permissions: PermissionsField = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    role = _custom_role(session, access, name)
+    form = RoleForm(new_name, description, role.level, "", tuple(permissions))
+    errors, status = _name_error(new_name), 422
+    if not errors:
+        try:
+            updated = service.update_role(
+                session,
+                access,
+                name,
+                name=new_name,
+                description=description,
+                permissions=permissions,
+            )
+        except DomainError as error:
+            session.rollback()
+            errors, status = _field_errors(error), error.status_code
+        else:
+            return redirect("/admin/roles", flash=f"Saved the role {updated.name}.")
+    return _form_page(request, access, session, form, role=role, errors=errors, status_code=status)
+
+
+@router.post("/roles/{name}/delete")
+def delete_role(
+    request: Request, name: RoleName, access: CreateRoles, session: SessionDep
+) -> Response:
+    role = _custom_role(session, access, name)
+    try:
+        service.delete_role(session, access, name)
+    except RoleInUse as error:
+        # Rule 7: refused while assigned; the editor lists where, so it can be fixed.
+        session.rollback()
+        return _form_page(
+            request,
+            access,
+            session,
+            RoleForm.of(role),
+            role=role,
+            refusal=error,
+            status_code=error.status_code,
+        )
+    return redirect("/admin/roles", flash=f"Deleted the role {role.name}.")

@@ -1,0 +1,160 @@
+"""Administration > Spaces: the account's spaces; create, rename (and recolor), and
+delete after a confirmation step."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+
+from spacegate.access.context import Access
+from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
+from spacegate.authz import Permission
+from spacegate.deps import SessionDep
+from spacegate.errors import DomainError
+from spacegate.spaces import service
+from spacegate.web.console import Console
+from spacegate.web.csrf import verify_csrf
+from spacegate.web.templating import redirect
+
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+Administration = Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))]
+CreateSpaces = Annotated[Access, Depends(RequireAccount(Permission.CREATE_SPACES))]
+# Renaming and deleting are part of CREATE_SPACES; the space must be visible (else 404).
+ManageSpace = Annotated[SpaceAccess, Depends(RequireSpace(Permission.CREATE_SPACES))]
+NameField = Annotated[str, Form(max_length=200)]
+ColorField = Annotated[str, Form(max_length=16)]
+
+
+def _form_errors(error: DomainError, color: str) -> dict[str, str]:
+    """The field a refusal is about: the color when it is not one of ours (the select
+    offers only those), the name otherwise (empty, too long, or taken)."""
+    return {"color" if color not in service.COLORS else "name": error.message}
+
+
+def _spaces_page(
+    request: Request,
+    access: Access,
+    session: SessionDep,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    console = Console.of(session, access)
+    return console.page(
+        request,
+        "admin_spaces.html",
+        {
+            "nav": "spaces",
+            "spaces": console.spaces,
+            "colors": service.COLORS,
+            "values": values or {"color": service.COLORS[0]},
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/spaces")
+def spaces_page(request: Request, access: Administration, session: SessionDep) -> Response:
+    return _spaces_page(request, access, session)
+
+
+@router.post("/spaces")
+def create_space(
+    request: Request,
+    access: CreateSpaces,
+    session: SessionDep,
+    name: NameField,
+    color: ColorField = service.COLORS[0],
+) -> Response:
+    try:
+        space = service.create_space(session, access, name=name, color=color, icon=None)
+    except DomainError as error:
+        session.rollback()
+        return _spaces_page(
+            request,
+            access,
+            session,
+            values={"name": name, "color": color},
+            errors=_form_errors(error, color),
+            status_code=error.status_code,
+        )
+    return redirect("/admin/spaces", flash=f"Created the space {space.name}.")
+
+
+def _space_page(
+    request: Request,
+    access: SpaceAccess,
+    session: SessionDep,
+    template: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    **extra: object,
+) -> Response:
+    space = access.space
+    return Console.of(session, access).page(
+        request,
+        template,
+        {
+            "nav": "spaces",
+            "target": space,
+            "target_url": f"/admin/spaces/{quote(space.name, safe='')}",
+            "colors": service.COLORS,
+            "values": values or {"name": space.name, "color": space.color},
+            "errors": errors or {},
+            **extra,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/spaces/{space}/rename")
+def rename_form(request: Request, access: ManageSpace, session: SessionDep) -> Response:
+    return _space_page(request, access, session, "admin_space_rename.html")
+
+
+@router.post("/spaces/{space}/rename")
+def rename(
+    request: Request,
+    access: ManageSpace,
+    session: SessionDep,
+    name: NameField,
+    color: ColorField = "",
+) -> Response:
+    old = access.space.name
+    try:
+        space = service.update_space(
+            session, access, access.space, name=name, color=color or None, icon=None
+        )
+    except DomainError as error:
+        session.rollback()
+        return _space_page(
+            request,
+            access,
+            session,
+            "admin_space_rename.html",
+            values={"name": name, "color": color},
+            errors=_form_errors(error, color or service.COLORS[0]),
+            status_code=error.status_code,
+        )
+    done = f"Renamed the space {old} to {space.name}." if space.name != old else "Saved."
+    return redirect("/admin/spaces", flash=done)
+
+
+@router.get("/spaces/{space}/delete")
+def delete_confirmation(request: Request, access: ManageSpace, session: SessionDep) -> Response:
+    members = service.members(session, access.space)
+    return _space_page(request, access, session, "admin_space_delete.html", members=len(members))
+
+
+@router.post("/spaces/{space}/delete")
+def delete(access: ManageSpace, session: SessionDep) -> Response:
+    name = access.space.name
+    service.delete_space(session, access, access.space)
+    return redirect("/admin/spaces", flash=f"Deleted the space {name} and its memberships.")

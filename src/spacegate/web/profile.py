@@ -1,0 +1,125 @@
+"""Profile: who I am in this account, and my API tokens (created here, shown once,
+revoked here)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+
+from spacegate.access.context import Caller
+from spacegate.access.guard import SignedIn, access_for
+from spacegate.auth import service as auth
+from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.errors import DomainError
+from spacegate.users import service as users
+from spacegate.web.console import Console
+from spacegate.web.csrf import verify_csrf
+from spacegate.web.templating import redirect
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+Me = Annotated[Caller, Depends(SignedIn())]
+MAX_TOKEN_NAME = 100
+MAX_EXPIRY_DAYS = 3650
+
+
+def _profile_page(
+    request: Request,
+    caller: Caller,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    console = Console.of(session, access_for(caller, session, runtime))
+    return console.page(
+        request,
+        "profile.html",
+        {
+            "nav": "profile",
+            "me": users.views(session, caller.account_id, [console.user])[0],
+            "tokens": auth.list_api_tokens(session, caller),
+            "max_days": runtime.settings.api_token_max_days,
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/profile")
+def profile(request: Request, caller: Me, session: SessionDep, runtime: RuntimeDep) -> Response:
+    return _profile_page(request, caller, session, runtime)
+
+
+def _expiry_days(text: str, errors: dict[str, str]) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_EXPIRY_DAYS:
+        errors["expires_in_days"] = (
+            f"Enter a whole number of days from 1 to {MAX_EXPIRY_DAYS}, or leave it empty."
+        )
+    return days
+
+
+@router.post("/profile/tokens")
+def create_token(
+    request: Request,
+    caller: Me,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    expires_in_days: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The result page is the only time the token is shown: only its hash is kept."""
+    values = {"name": name, "expires_in_days": expires_in_days}
+    errors: dict[str, str] = {}
+    name = name.strip()
+    if len(name) > MAX_TOKEN_NAME:
+        errors["name"] = f"The name must be at most {MAX_TOKEN_NAME} characters long."
+    days = _expiry_days(expires_in_days, errors)
+    if not errors:
+        try:
+            issued = auth.create_api_token(
+                session,
+                caller,
+                runtime.settings,
+                name=name,
+                expires_in_days=days,
+                permissions=None,
+                space_ids=None,
+            )
+        except DomainError as error:
+            session.rollback()
+            errors["expires_in_days"] = error.message
+        else:
+            console = Console.of(session, access_for(caller, session, runtime))
+            response = console.page(
+                request,
+                "profile_token.html",
+                {"nav": "profile", "token": issued.token, "secret": issued.secret},
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _profile_page(
+        request, caller, session, runtime, values=values, errors=errors, status_code=422
+    )
+
+
+@router.post("/profile/tokens/revoke")
+def revoke_token(
+    caller: Me,
+    session: SessionDep,
+    token_id: Annotated[int, Form(ge=1)],
+) -> Response:
+    name = next((t.name for t in auth.list_api_tokens(session, caller) if t.id == token_id), "")
+    auth.revoke_api_token(session, caller, token_id)
+    what = f"the API token {name}" if name else "the API token"
+    return redirect("/profile", flash=f"Revoked {what}; it no longer works.")
