@@ -33,6 +33,7 @@ check: lint typecheck test
 
 bench: $(BIN)/.installed-dev
 	$(BIN)/python bench/check.py
+	$(BIN)/python bench/invite.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -38,10 +38,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx2 import Response
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-import tests.conftest as suite
 from spacegate.access.cache import mark_changed
 from spacegate.access.guard import (
     SESSION_COOKIE,
@@ -58,7 +56,7 @@ from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.auth.service import issue_session_tokens, issue_token
 from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission
 from spacegate.authz.catalog import builtin_role, builtin_role_permissions, permissions_of_level
-from spacegate.db import Base, transaction, utcnow
+from spacegate.db import transaction, utcnow
 from spacegate.invitations.models import Invitation
 from spacegate.roles.models import CustomRole
 from spacegate.runtime import Runtime
@@ -490,7 +488,9 @@ def _arranged(arrange: Callable[[World], object], call: Call) -> Example:
 
 def _decision(path: str) -> Example:
     def example(world: World, me: Signed) -> Call:
-        body = {"email": me.email, "permission": "VIEW_SPACE", "space_name": SPACE}
+        # An account permission: every signed-in principal may ask about themselves,
+        # whether or not they see the space (an unseen space answers as unknown).
+        body = {"email": me.email, "permission": "CREATE_SPACES"}
         return Call(path, json=body)
 
     return example
@@ -889,22 +889,6 @@ def assert_outcome(response: Response, outcome: Outcome, what: str, *, console: 
 
 
 # -- fixtures --------------------------------------------------------------------------------
-
-
-def _delete_all_rows(engine: Engine) -> None:
-    """Empty every table with DELETE: on PostgreSQL, the suite's TRUNCATE costs ~0.3 s
-    per test (a new file per table), DELETE of a few rows a few ms."""
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-
-
-@pytest.fixture(autouse=True)
-def _quick_reset(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> None:
-    """Each case still starts from empty tables (the `runtime` fixture's reset), only
-    emptied faster; sequences are not reset, and nothing here depends on ids."""
-    if engine.dialect.name == "postgresql":
-        monkeypatch.setattr(suite, "_empty_tables", _delete_all_rows)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from spacegate.settings import Settings
 from spacegate.spaces import api as spaces_api
 from spacegate.users import api as users_api
 from spacegate.web import admin_audit as admin_audit_pages
+from spacegate.web import admin_cloudaccounts as admin_cloud_pages
 from spacegate.web import admin_roles as admin_role_pages
 from spacegate.web import admin_spaces as admin_space_pages
 from spacegate.web import admin_users as admin_user_pages
@@ -34,6 +35,7 @@ from spacegate.web import auth as auth_pages
 from spacegate.web import profile as profile_pages
 from spacegate.web import setup as setup_pages
 from spacegate.web import signup as signup_pages
+from spacegate.web import space_blueprints as space_blueprint_pages
 from spacegate.web import spaces as space_pages
 from spacegate.web.errors import render_error
 from spacegate.web.paths import STATIC_DIR
@@ -105,7 +107,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         admin_role_pages,
         admin_space_pages,
         admin_audit_pages,
+        admin_cloud_pages,
         profile_pages,
+        space_blueprint_pages,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

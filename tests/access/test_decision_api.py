@@ -118,7 +118,7 @@ SELF_CHECKS = [
     ("dev", "MANAGE_PRODUCTION_ENVIRONMENTS", "dev", True),
     ("dev", "PUBLISH_BLUEPRINTS", "dev", False),
     ("member", "LAUNCH_SANDBOXES", "dev", True),
-    ("member", "LAUNCH_SANDBOXES", "ops", False),
+    ("member", "MANAGE_SPACE_USERS", "dev", False),
     ("member", "VIEW_COST_DATA", "dev", True),
     ("member", "GET_CLOUD_ACCOUNT_INFO", "dev", False),
     ("admin", "CREATE_SPACES", None, True),
@@ -126,6 +126,27 @@ SELF_CHECKS = [
     ("admin", "MANAGE_SPACE_POLICIES", "ops", True),
     ("auditor", "MANAGE_SPACE_POLICIES", "ops", False),
 ]
+
+
+def test_a_space_the_asker_cannot_see_answers_as_unknown(
+    client: TestClient, team: dict[str, Person]
+) -> None:
+    """Rule 3: asking about an unseen space must not reveal that it exists."""
+    caller = team["member"]
+    unseen = post(
+        client,
+        CHECK,
+        caller,
+        {"email": caller.email, "permission": "LAUNCH_SANDBOXES", "space_name": "ops"},
+    )
+    missing = post(
+        client,
+        CHECK,
+        caller,
+        {"email": caller.email, "permission": "LAUNCH_SANDBOXES", "space_name": "nowhere"},
+    )
+    assert unseen.status_code == missing.status_code == 422
+    assert "ops" in unseen.text and "nowhere" in missing.text
 
 
 @pytest.mark.parametrize(("who", "permission", "space", "allowed"), SELF_CHECKS)
@@ -428,7 +449,7 @@ def test_explain_deny_names_the_nearest_missing_grant(
 def test_explain_deny_without_a_space_role(client: TestClient, team: dict[str, Person]) -> None:
     answer = explain(
         client,
-        team["member"],
+        team["admin"],
         {"email": "member@example.com", "permission": "VIEW_SPACE", "space_name": "ops"},
     )
     assert answer["allowed"] is False

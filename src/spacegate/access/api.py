@@ -106,7 +106,12 @@ def _decide(access: Access, query: CheckQuery) -> Explanation:
     space_id: int | None = None
     if query.space_name is not None:
         space_id = index.space_ids.get(query.space_name.strip().lower())
-        if space_id is None:
+        # A space the asker cannot see is answered as unknown (rule 3), except for
+        # administrators: the Administration area shows every space already.
+        visible = space_id is not None and (
+            access.can_see_space(space_id) or access.has(Permission.ACCESS_ADMINISTRATION)
+        )
+        if space_id is None or not visible:
             raise InvalidInput(f"There is no space named '{query.space_name}'.")
     elif SPEC_BY_ID[query.permission].level is Level.SPACE:
         raise InvalidInput(f"{query.permission.value} is a space permission; give space_name.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spacegate.authz import AccountIndex, Permission
-from spacegate.authz.masks import BIT
+from spacegate.authz.masks import BIT, SPACE_LEVEL_MASK
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +65,6 @@ class Access:
         return bool(self.mask(space_id) & BIT[permission])
 
     def can_see_space(self, space_id: int) -> bool:
-        return self.mask(space_id) != 0
+        """Rule 3: the caller holds a space permission there (account-level ones, such as
+        ACCESS_ADMINISTRATION, say nothing about a space)."""
+        return bool(self.mask(space_id) & SPACE_LEVEL_MASK)

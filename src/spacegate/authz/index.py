@@ -17,7 +17,13 @@ from spacegate.authz.catalog import (
     Permission,
     builtin_role_permissions,
 )
-from spacegate.authz.masks import BIT, effective_account_mask, mask_of, permissions_in
+from spacegate.authz.masks import (
+    BIT,
+    SPACE_LEVEL_MASK,
+    effective_account_mask,
+    mask_of,
+    permissions_in,
+)
 
 RoleKey = str | int
 """A built-in role's wire name, or a custom role's database id."""
@@ -115,8 +121,8 @@ class AccountIndex:
         return permissions_in(mask)
 
     def can_see_space(self, user_id: int, space_id: int) -> bool:
-        """Rule 3: a user sees a space when they hold any permission in it."""
-        return self.space_mask(user_id, space_id) != 0
+        """Rule 3: a user sees a space when they hold any space permission in it."""
+        return bool(self.space_mask(user_id, space_id) & SPACE_LEVEL_MASK)
 
     def is_active_user(self, user_id: int) -> bool:
         return user_id in self._account_masks

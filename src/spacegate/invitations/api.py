@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from spacegate.access.context import Access
 from spacegate.access.guard import Public, RequireAccount
@@ -23,6 +23,7 @@ from spacegate.invitations.schemas import (
     SignupResponse,
     SpaceRoleOut,
 )
+from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/accounts", tags=["Invitations"])
 
@@ -67,10 +68,24 @@ def invite(
 def list_invitations(
     access: InviteUsers,
     session: SessionDep,
+    response: Response,
     status: Annotated[Literal["pending", "expired", "accepted", "revoked"] | None, Query()] = None,
     space_name: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
 ) -> list[InvitationOut]:
-    """Newest first, with the delivery status and last error of each one's latest email."""
+    """Newest first, with the delivery status and last error of each one's latest email.
+    When more follow, `X-Next-Cursor` holds the next page's cursor."""
+    page = service.list_invitations(
+        session,
+        access.caller.account_id,
+        status=status,
+        space_name=space_name,
+        limit=limit,
+        before_id=decode_cursor(cursor),
+    )
+    if page.next_cursor_id is not None:
+        response.headers["X-Next-Cursor"] = encode_cursor(page.next_cursor_id)
     return [
         InvitationOut(
             email=view.invitation.email,
@@ -87,9 +102,7 @@ def list_invitations(
             delivery_status=view.delivery_status,
             last_error=view.last_error,
         )
-        for view in service.list_invitations(
-            session, access.caller.account_id, status=status, space_name=space_name
-        )
+        for view in page.views
     ]
 
 

@@ -344,16 +344,39 @@ def status_of(invitation: Invitation, now: datetime | None = None) -> str:
     return invitation.state
 
 
+@dataclass(frozen=True)
+class InvitationPage:
+    views: list[InvitationView]
+    next_cursor_id: int | None
+    """The id to continue below, when more invitations may follow."""
+
+
 def list_invitations(
-    session: Session, account_id: int, *, status: str | None, space_name: str | None
-) -> list[InvitationView]:
-    invitations = list(
-        session.scalars(
-            select(Invitation)
-            .where(Invitation.account_id == account_id)
-            .order_by(Invitation.id.desc())
+    session: Session,
+    account_id: int,
+    *,
+    status: str | None,
+    space_name: str | None,
+    limit: int = 500,
+    before_id: int | None = None,
+) -> InvitationPage:
+    """Newest first. `status` is filtered in SQL; `space_name` (kept in JSON) after, so
+    a page may hold fewer than `limit` even when more follow."""
+    now = utcnow()
+    query = select(Invitation).where(Invitation.account_id == account_id)
+    if status == "expired":
+        query = query.where(
+            Invitation.state == InvitationState.PENDING.value, Invitation.expires_at <= now
         )
-    )
+    elif status == InvitationState.PENDING.value:
+        query = query.where(
+            Invitation.state == InvitationState.PENDING.value, Invitation.expires_at > now
+        )
+    elif status:
+        query = query.where(Invitation.state == status)
+    if before_id is not None:
+        query = query.where(Invitation.id < before_id)
+    invitations = list(session.scalars(query.order_by(Invitation.id.desc()).limit(limit)))
     latest: dict[int, OutboxMessage] = {}
     if invitations:
         for message in session.scalars(
@@ -363,12 +386,8 @@ def list_invitations(
         ):
             assert message.invitation_id is not None
             latest[message.invitation_id] = message
-    now = utcnow()
     views = []
     for invitation in invitations:
-        current = status_of(invitation, now)
-        if status and current != status:
-            continue
         if space_name and not any(
             g["space_name"].lower() == space_name.lower() for g in invitation.spaces
         ):
@@ -377,12 +396,13 @@ def list_invitations(
         views.append(
             InvitationView(
                 invitation,
-                current,
+                status_of(invitation, now),
                 newest.status if newest else None,
                 newest.last_error if newest else None,
             )
         )
-    return views
+    more = len(invitations) == limit
+    return InvitationPage(views, invitations[-1].id if more else None)
 
 
 def _invitations_for(session: Session, account_id: int, email: str) -> Invitation | None:

@@ -105,7 +105,9 @@ def resolve_role(session: Session, account_id: int, name: str, level: Level) -> 
     if role is None:
         raise InvalidInput(f"There is no {level.value} role named '{name}'.")
     if role.level is not level:
-        raise InvalidInput(f"'{role.name}' is a {role.level.value} role, not a {level.value} role.")
+        raise InvalidInput(
+            f"'{role.name}' is {_article(role.level)} role, not {_article(level)} role."
+        )
     return role
 
 
@@ -310,3 +312,7 @@ def _snapshot(role: CustomRole) -> dict[str, object]:
         "level": role.level,
         "permissions": list(role.permissions),
     }
+
+
+def _article(level: Level) -> str:
+    return f"an {level.value}" if level is Level.ACCOUNT else f"a {level.value}"

@@ -49,7 +49,7 @@ def users_page(
             "account_roles": list_roles(session, account_id, Level.ACCOUNT),
             "invitations": invitations.list_invitations(
                 session, account_id, status=None, space_name=None
-            ),
+            ).views,
         },
     )
 

@@ -1,0 +1,314 @@
+"""Tags: account definitions (`/api/settings/tags`, `/api/settings/tags_limit`), space
+values (`/api/spaces/{space}/settings/tags`) and blueprint values
+(`/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags`).
+
+Guards: definitions are read by any signed-in user of the account and written with
+MANAGE_ACCOUNT_TAGS, as is the limit; space values are read with VIEW_SPACE and written
+with MANAGE_SPACE_TAGS; blueprint values are read with BROWSE_CATALOG (a caller who can
+neither publish nor manage blueprint tags sees only published blueprints, as in the
+catalog) and written with MANAGE_BLUEPRINT_TAGS, for any discovered blueprint.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy.orm import Session
+
+from spacegate.access.context import Access, Caller
+from spacegate.access.guard import RequireAccount, RequireSpace, SignedIn, SpaceAccess
+from spacegate.authz import Permission
+from spacegate.blueprints import service as blueprints
+from spacegate.deps import SessionDep
+from spacegate.tags import service
+from spacegate.tags.schemas import (
+    TagCreate,
+    TagLimitOut,
+    TagOut,
+    TagUpdate,
+    TagValueCreate,
+    TagValueOut,
+    TagValueSet,
+)
+
+router = APIRouter(tags=["Tags"])
+
+TagName = Annotated[str, Path(max_length=128, description="The tag's name.")]
+RepoName = Annotated[str, Path(max_length=200, description="The repository's name.")]
+BlueprintName = Annotated[str, Path(max_length=255, description="The blueprint's name.")]
+Reader = Annotated[Caller, Depends(SignedIn())]
+ManageAccountTags = Annotated[Access, Depends(RequireAccount(Permission.MANAGE_ACCOUNT_TAGS))]
+ViewSpace = Annotated[SpaceAccess, Depends(RequireSpace(Permission.VIEW_SPACE))]
+ManageSpaceTags = Annotated[SpaceAccess, Depends(RequireSpace(Permission.MANAGE_SPACE_TAGS))]
+Browse = Annotated[SpaceAccess, Depends(RequireSpace(Permission.BROWSE_CATALOG))]
+ManageBlueprintTags = Annotated[
+    SpaceAccess, Depends(RequireSpace(Permission.MANAGE_BLUEPRINT_TAGS))
+]
+
+SPACE_TAGS = "/api/spaces/{space}/settings/tags"
+BLUEPRINT_TAGS = "/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags"
+
+
+def value_out(view: service.ValueView) -> TagValueOut:
+    tag = view.tag
+    return TagValueOut(
+        name=tag.name,
+        value=view.value,
+        set_at=view.set_at,
+        scope=tag.scope,
+        description=tag.description,
+        possible_values=list(tag.possible_values),
+    )
+
+
+# -- definitions ---------------------------------------------------------------------------
+
+
+@router.get("/api/settings/tags", summary="The account's tags", response_model=list[TagOut])
+def list_tags(caller: Reader, session: SessionDep) -> list[TagOut]:
+    return [TagOut.of(tag) for tag in service.list_tags(session, caller.account_id)]
+
+
+@router.post(
+    "/api/settings/tags", summary="Define a tag", response_model=TagOut, status_code=201
+)
+def create_tag(body: TagCreate, access: ManageAccountTags, session: SessionDep) -> TagOut:
+    """422 for a bad field (a reserved `spacegate-` name, a default outside the
+    possible values), 409 for a name in use or when the account has its limit of tags."""
+    tag = service.create_tag(
+        session,
+        access,
+        name=body.name,
+        value=body.value,
+        scope=body.scope,
+        description=body.description,
+        possible_values=body.possible_values,
+    )
+    return TagOut.of(tag)
+
+
+@router.get("/api/settings/tags/{name}", summary="One tag", response_model=TagOut)
+def get_tag(name: TagName, caller: Reader, session: SessionDep) -> TagOut:
+    return TagOut.of(service.get_tag(session, caller.account_id, name))
+
+
+@router.put("/api/settings/tags/{name}", summary="Change a tag", response_model=TagOut)
+def update_tag(
+    name: TagName, body: TagUpdate, access: ManageAccountTags, session: SessionDep
+) -> TagOut:
+    """Fields left out stay as they are. 409, naming them, when values set in spaces or
+    on blueprints would fall outside the new scope or possible values."""
+    tag = service.update_tag(
+        session,
+        access,
+        name,
+        new_name=body.name,
+        value=body.value,
+        scope=body.scope,
+        description=body.description,
+        possible_values=body.possible_values,
+    )
+    return TagOut.of(tag)
+
+
+@router.delete("/api/settings/tags/{name}", summary="Delete a tag", status_code=204)
+def delete_tag(name: TagName, access: ManageAccountTags, session: SessionDep) -> Response:
+    """Its values in spaces and on blueprints go with it."""
+    service.delete_tag(session, access, name)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/settings/tags_limit",
+    summary="The account's limit on tag definitions",
+    response_model=TagLimitOut,
+)
+def get_tag_limit(caller: Reader, session: SessionDep) -> TagLimitOut:
+    view = service.get_limit(session, caller.account_id)
+    return TagLimitOut(value=view.limit, used=view.used)
+
+
+@router.put(
+    "/api/settings/tags_limit",
+    summary="Set the account's limit on tag definitions",
+    response_model=TagLimitOut,
+)
+def set_tag_limit(
+    access: ManageAccountTags,
+    session: SessionDep,
+    value: Annotated[int, Query(description="The new limit, 1 to 1000.")],
+) -> TagLimitOut:
+    """409 below the number of tags already defined."""
+    view = service.set_limit(session, access, value)
+    return TagLimitOut(value=view.limit, used=view.used)
+
+
+# -- space values --------------------------------------------------------------------------
+
+
+@router.get(SPACE_TAGS, summary="Tags of the space", response_model=list[TagValueOut])
+def list_space_tags(access: ViewSpace, session: SessionDep) -> list[TagValueOut]:
+    """Every tag whose value may be set in a space (scope `space` or lower), with the
+    value that applies in this space and where it is set."""
+    return [value_out(view) for view in service.space_tags(session, access.space)]
+
+
+@router.post(
+    SPACE_TAGS,
+    summary="Set a tag's value in the space",
+    response_model=TagValueOut,
+    status_code=201,
+)
+def create_space_tag(
+    body: TagValueCreate, access: ManageSpaceTags, session: SessionDep
+) -> TagValueOut:
+    """404 for an unknown tag; 422 when the tag's scope does not allow space values or
+    the value is not a possible one; 409 when the space has a value already (PUT)."""
+    view = service.set_space_tag(
+        session, access, access.space, body.name, body.value, create=True
+    )
+    return value_out(view)
+
+
+@router.get(f"{SPACE_TAGS}/{{name}}", summary="One tag in the space", response_model=TagValueOut)
+def get_space_tag(name: TagName, access: ViewSpace, session: SessionDep) -> TagValueOut:
+    return value_out(service.space_tag(session, access.space, name))
+
+
+@router.put(
+    f"{SPACE_TAGS}/{{name}}", summary="Set a tag's value in the space", response_model=TagValueOut
+)
+def set_space_tag(
+    name: TagName, body: TagValueSet, access: ManageSpaceTags, session: SessionDep
+) -> TagValueOut:
+    service.check_body_name(name, body.name)
+    view = service.set_space_tag(session, access, access.space, name, body.value, create=False)
+    return value_out(view)
+
+
+@router.delete(
+    f"{SPACE_TAGS}/{{name}}", summary="Remove the space's value of a tag", status_code=204
+)
+def unset_space_tag(name: TagName, access: ManageSpaceTags, session: SessionDep) -> Response:
+    """The space goes back to the tag's default."""
+    service.unset_space_tag(session, access, access.space, name)
+    return Response(status_code=204)
+
+
+# -- blueprint values ----------------------------------------------------------------------
+
+
+def _blueprint(
+    session: Session, access: SpaceAccess, repo: str, bp: str, *, any_discovered: bool
+) -> blueprints.BlueprintView:
+    return blueprints.find_blueprint(
+        session, access.space, bp, repo, published_only=not any_discovered
+    )
+
+
+def _sees_unpublished(access: SpaceAccess) -> bool:
+    """Who sees every discovered blueprint (the blueprint list's guard) may read the
+    tags of unpublished ones; everyone else only those in the catalog."""
+    return any(
+        access.has(permission, access.space.id)
+        for permission in (Permission.PUBLISH_BLUEPRINTS, Permission.MANAGE_BLUEPRINT_TAGS)
+    )
+
+
+@router.get(BLUEPRINT_TAGS, summary="Tags of a blueprint", response_model=list[TagValueOut])
+def list_blueprint_tags(
+    repo: RepoName, bp: BlueprintName, access: Browse, session: SessionDep
+) -> list[TagValueOut]:
+    """Every tag whose value may be set on a blueprint (scope `blueprint` or
+    `environment`), with the value that applies to it and where it is set."""
+    view = _blueprint(session, access, repo, bp, any_discovered=_sees_unpublished(access))
+    return [
+        value_out(v) for v in service.blueprint_tags(session, access.space, view.blueprint)
+    ]
+
+
+@router.post(
+    BLUEPRINT_TAGS,
+    summary="Set a tag's value on a blueprint",
+    response_model=TagValueOut,
+    status_code=201,
+)
+def create_blueprint_tag(
+    repo: RepoName,
+    bp: BlueprintName,
+    body: TagValueCreate,
+    access: ManageBlueprintTags,
+    session: SessionDep,
+) -> TagValueOut:
+    """As for a space; the blueprint may be published or not."""
+    view = _blueprint(session, access, repo, bp, any_discovered=True)
+    result = service.set_blueprint_tag(
+        session,
+        access,
+        access.space,
+        view.repository_name,
+        view.blueprint,
+        body.name,
+        body.value,
+        create=True,
+    )
+    return value_out(result)
+
+
+@router.get(
+    f"{BLUEPRINT_TAGS}/{{name}}", summary="One tag of a blueprint", response_model=TagValueOut
+)
+def get_blueprint_tag(
+    repo: RepoName, bp: BlueprintName, name: TagName, access: Browse, session: SessionDep
+) -> TagValueOut:
+    view = _blueprint(session, access, repo, bp, any_discovered=_sees_unpublished(access))
+    return value_out(service.blueprint_tag(session, access.space, view.blueprint, name))
+
+
+@router.put(
+    f"{BLUEPRINT_TAGS}/{{name}}",
+    summary="Set a tag's value on a blueprint",
+    response_model=TagValueOut,
+)
+def set_blueprint_tag(
+    repo: RepoName,
+    bp: BlueprintName,
+    name: TagName,
+    body: TagValueSet,
+    access: ManageBlueprintTags,
+    session: SessionDep,
+) -> TagValueOut:
+    service.check_body_name(name, body.name)
+    view = _blueprint(session, access, repo, bp, any_discovered=True)
+    result = service.set_blueprint_tag(
+        session,
+        access,
+        access.space,
+        view.repository_name,
+        view.blueprint,
+        name,
+        body.value,
+        create=False,
+    )
+    return value_out(result)
+
+
+@router.delete(
+    f"{BLUEPRINT_TAGS}/{{name}}",
+    summary="Remove a blueprint's value of a tag",
+    status_code=204,
+)
+def unset_blueprint_tag(
+    repo: RepoName,
+    bp: BlueprintName,
+    name: TagName,
+    access: ManageBlueprintTags,
+    session: SessionDep,
+) -> Response:
+    """The blueprint goes back to the space's value or the default."""
+    view = _blueprint(session, access, repo, bp, any_discovered=True)
+    service.unset_blueprint_tag(
+        session, access, access.space, view.repository_name, view.blueprint, name
+    )
+    return Response(status_code=204)

@@ -1,0 +1,352 @@
+"""A space's Catalog, Blueprints and Repositories tabs.
+
+- Catalog (BROWSE_CATALOG): the published blueprints with their inputs; a sensitive
+  input's default never reaches the page.
+- Blueprints (PUBLISH_BLUEPRINTS or MANAGE_BLUEPRINT_TAGS): every blueprint the syncs
+  found, published or not, with its validation errors; Publish and Unpublish for
+  holders of PUBLISH_BLUEPRINTS.
+- Repositories (SETUP_BLUEPRINT_REPOSITORIES): connect a git repository (its token is
+  write-only), sync it, remove it after a confirmation step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spacegate.access.guard import RequireAnySpace, RequireSpace, SpaceAccess
+from spacegate.authz import Permission
+from spacegate.blueprints import service
+from spacegate.blueprints.models import Blueprint
+from spacegate.blueprints.schemas import InputOut
+from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.errors import DomainError
+from spacegate.runtime import Runtime
+from spacegate.web.console import Console
+from spacegate.web.csrf import verify_csrf
+from spacegate.web.templating import redirect
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+Browse = Annotated[SpaceAccess, Depends(RequireSpace(Permission.BROWSE_CATALOG))]
+SeeBlueprints = Annotated[
+    SpaceAccess,
+    Depends(RequireAnySpace(Permission.PUBLISH_BLUEPRINTS, Permission.MANAGE_BLUEPRINT_TAGS)),
+]
+Publish = Annotated[SpaceAccess, Depends(RequireSpace(Permission.PUBLISH_BLUEPRINTS))]
+SetupRepositories = Annotated[
+    SpaceAccess, Depends(RequireSpace(Permission.SETUP_BLUEPRINT_REPOSITORIES))
+]
+RepoName = Annotated[str, Path(max_length=200)]
+After = Annotated[int | None, Query(ge=0, description="Show what comes after this id.")]
+BlueprintField = Annotated[str, Form(max_length=255)]
+RepositoryField = Annotated[str, Form(max_length=200)]
+
+PAGE_SIZE = 50
+
+
+def _space_url(access: SpaceAccess, tab: str) -> str:
+    return f"/spaces/{quote(access.space.name, safe='')}/{tab}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of blueprints: `next_after` is the cursor of the next page, if any."""
+
+    views: list[service.BlueprintView]
+    next_after: int | None
+    first: bool
+
+
+def _blueprint_page(
+    session: Session, access: SpaceAccess, *, published_only: bool, after: int | None
+) -> Page:
+    views = service.list_blueprints(
+        session, access.space, published_only=published_only, limit=PAGE_SIZE + 1, after_id=after
+    )
+    more = len(views) > PAGE_SIZE
+    views = views[:PAGE_SIZE]
+    return Page(views, views[-1].blueprint.id if more else None, after is None)
+
+
+def _page(
+    request: Request,
+    access: SpaceAccess,
+    session: Session,
+    template: str,
+    tab: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    return Console.of(session, access).page(
+        request,
+        template,
+        {"space": access.space, "tab": tab, **context},
+        status_code=status_code,
+    )
+
+
+# -- Catalog -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    view: service.BlueprintView
+    inputs: list[InputOut]  # the API's shape: a sensitive input's default is withheld
+
+
+@router.get("/spaces/{space}/catalog")
+def catalog_page(
+    request: Request, access: Browse, session: SessionDep, after: After = None
+) -> Response:
+    page = _blueprint_page(session, access, published_only=True, after=after)
+    items = [
+        CatalogItem(view, [InputOut.of(data) for data in view.blueprint.inputs])
+        for view in page.views
+    ]
+    return _page(request, access, session, "space_catalog.html", "catalog", items=items, page=page)
+
+
+# -- Blueprints ----------------------------------------------------------------------------
+
+
+def _blueprints_page(
+    request: Request,
+    access: SpaceAccess,
+    session: Session,
+    *,
+    after: int | None = None,
+    refusal: DomainError | None = None,
+    status_code: int = 200,
+) -> Response:
+    page = _blueprint_page(session, access, published_only=False, after=after)
+    return _page(
+        request,
+        access,
+        session,
+        "space_blueprints.html",
+        "blueprints",
+        status_code=status_code,
+        page=page,
+        refusal=refusal,
+        refusal_errors=refusal.details.get("blueprint_errors", []) if refusal else [],
+    )
+
+
+@router.get("/spaces/{space}/blueprints")
+def blueprints_page(
+    request: Request, access: SeeBlueprints, session: SessionDep, after: After = None
+) -> Response:
+    return _blueprints_page(request, access, session, after=after)
+
+
+@router.post("/spaces/{space}/blueprints/publish")
+def publish(
+    request: Request,
+    access: Publish,
+    session: SessionDep,
+    blueprint_name: BlueprintField,
+    repository_name: RepositoryField = "",
+) -> Response:
+    try:
+        view = service.publish(
+            session, access, access.space, blueprint_name, repository_name or None
+        )
+    except DomainError as error:
+        # A blueprint with validation errors (409) says which; the page shows them.
+        session.rollback()
+        return _blueprints_page(
+            request, access, session, refusal=error, status_code=error.status_code
+        )
+    return redirect(
+        _space_url(access, "blueprints"),
+        flash=f"Published {view.blueprint.name} to the catalog of {access.space.name}.",
+    )
+
+
+@router.post("/spaces/{space}/blueprints/unpublish")
+def unpublish(
+    request: Request,
+    access: Publish,
+    session: SessionDep,
+    blueprint_name: BlueprintField,
+    repository_name: RepositoryField = "",
+) -> Response:
+    try:
+        service.unpublish(session, access, access.space, blueprint_name, repository_name or None)
+    except DomainError as error:
+        session.rollback()
+        return _blueprints_page(
+            request, access, session, refusal=error, status_code=error.status_code
+        )
+    return redirect(
+        _space_url(access, "blueprints"),
+        flash=f"Took {blueprint_name} out of the catalog of {access.space.name}.",
+    )
+
+
+# -- Repositories --------------------------------------------------------------------------
+
+DEFAULT_VALUES = {"name": "", "url": "", "branch": "main", "path": service.DEFAULT_FOLDER}
+
+
+def _repository_errors(error: DomainError) -> dict[str, str]:
+    message = error.message
+    for marker, field in (
+        ("repository name", "name"),
+        ("already has a repository", "name"),
+        ("URL", "url"),
+        ("http(s)", "url"),
+        ("branch", "branch"),
+        ("folder", "path"),
+        ("token", "token"),
+    ):
+        if marker in message:
+            return {field: message}
+    return {"url": message}
+
+
+def _repositories_page(
+    request: Request,
+    access: SpaceAccess,
+    session: Session,
+    runtime: Runtime,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return _page(
+        request,
+        access,
+        session,
+        "space_repositories.html",
+        "repositories",
+        status_code=status_code,
+        repositories=service.list_repositories(session, access.space),
+        values=values or DEFAULT_VALUES,
+        errors=errors or {},
+        local_repositories=runtime.settings.local_repositories,
+    )
+
+
+@router.get("/spaces/{space}/repositories")
+def repositories_page(
+    request: Request, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    return _repositories_page(request, access, session, runtime)
+
+
+@router.post("/spaces/{space}/repositories")
+def connect_repository(
+    request: Request,
+    access: SetupRepositories,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    name: Annotated[str, Form(max_length=200)],
+    url: Annotated[str, Form(max_length=1000)],
+    branch: Annotated[str, Form(max_length=255)] = "main",
+    path: Annotated[str, Form(max_length=500)] = service.DEFAULT_FOLDER,
+    token: Annotated[str, Form(max_length=service.MAX_TOKEN_LENGTH)] = "",
+) -> Response:
+    try:
+        view = service.create_repository(
+            session,
+            access,
+            runtime.settings,
+            runtime.box,
+            access.space,
+            name=name,
+            url=url,
+            branch=branch,
+            path=path,
+            token=token or None,
+        )
+    except DomainError as error:
+        session.rollback()
+        return _repositories_page(
+            request,
+            access,
+            session,
+            runtime,
+            values={"name": name, "url": url, "branch": branch, "path": path},
+            errors=_repository_errors(error),
+            status_code=error.status_code,
+        )
+    return redirect(
+        _space_url(access, "repositories"),
+        flash=f"Connected the repository {view.repository.name}. Click Sync to read its "
+        "blueprints.",
+    )
+
+
+def _sync_flash(result: service.SyncResult) -> str:
+    repository = result.repository
+    if repository.last_sync_status != "ok":
+        return f"Sync of {repository.name} failed: {repository.last_sync_message}"
+    commit = (repository.synced_commit or "")[:12]
+    changes = ", ".join(
+        f"{what} {', '.join(names)}"
+        for what, names in (
+            ("added", result.added),
+            ("changed", result.changed),
+            ("removed", result.removed),
+        )
+        if names
+    )
+    return f"Synced {repository.name} at {commit}: {repository.last_sync_message}" + (
+        f" ({changes})" if changes else " No changes."
+    )
+
+
+@router.post("/spaces/{space}/repositories/{repo}/sync")
+def sync_repository(
+    repo: RepoName, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    result = service.sync_repository(
+        session, access, runtime.settings, runtime.box, access.space, repo
+    )
+    return redirect(_space_url(access, "repositories"), flash=_sync_flash(result))
+
+
+@router.get("/spaces/{space}/repositories/{repo}/remove")
+def remove_confirmation(
+    request: Request, repo: RepoName, access: SetupRepositories, session: SessionDep
+) -> Response:
+    repository = service.get_repository(session, access.space, repo)
+    view = service.repository_view(session, repository)
+    published = list(
+        session.scalars(
+            select(Blueprint.name)
+            .where(Blueprint.repository_id == repository.id, Blueprint.published.is_(True))
+            .order_by(Blueprint.name_key)
+        )
+    )
+    return _page(
+        request,
+        access,
+        session,
+        "space_repository_remove.html",
+        "repositories",
+        repository=repository,
+        blueprints=view.blueprints,
+        published=published,
+    )
+
+
+@router.post("/spaces/{space}/repositories/{repo}/remove")
+def remove_repository(
+    repo: RepoName, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    name = service.get_repository(session, access.space, repo).name
+    service.delete_repository(session, access, runtime.settings, access.space, repo)
+    return redirect(
+        _space_url(access, "repositories"),
+        flash=f"Removed the repository {name}; its blueprints left the catalog.",
+    )
