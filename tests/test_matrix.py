@@ -76,7 +76,10 @@ from tests.cloudaccounts.factories import (
     new_cloud_account,
     new_compute_service,
 )
+from tests.environments.factories import launch_body, new_environment, new_launchable
 from tests.factories import PASSWORD, Person, new_account
+from tests.policies.factories import new_policy
+from tests.tags.factories import blueprint_id, new_tag, set_blueprint_value, set_space_value
 
 SPACE_PERMISSIONS = frozenset(permissions_of_level(Level.SPACE))
 NAME_PARAMS = ("{space}", "{email}", "{name}")
@@ -519,6 +522,34 @@ def _blueprint(*, published: bool) -> Callable[[World], None]:
     return arrange
 
 
+def _launchable(world: World) -> None:
+    new_launchable(world.runtime, world.space_id)
+
+
+def _own_environment(world: World, me: Signed) -> str:
+    """A running sandbox of `me` in the target space."""
+    owner = Person(me.email, me.api_token, me.user_id, world.account_id)
+    return new_environment(world.runtime, world.space_id, owner)
+
+
+def _environment_call(suffix: str = "", **params: str) -> Example:
+    def example(world: World, me: Signed) -> Call:
+        path = f"/api/spaces/{SPACE}/environments/{_own_environment(world, me)}{suffix}"
+        return Call(path, params=dict(params) or None)
+
+    return example
+
+
+def _extend_own(world: World, me: Signed) -> Call:
+    later = (utcnow() + timedelta(hours=4)).isoformat()
+    return _environment_call("/scheduled_end_time", value=later)(world, me)
+
+
+def _cost_records(world: World, me: Signed) -> Call:
+    record = {"environment_id": _own_environment(world, me), "date": "2025-01-31", "amount": 1.5}
+    return Call("/api/cost/records", json={"records": [record]})
+
+
 def _delete_own_token(path: str, field: str | None = None) -> Example:
     def example(world: World, me: Signed) -> Call:
         token_id = str(new_api_token(world.runtime, me.user_id))
@@ -534,6 +565,34 @@ BLUEPRINT_YAML = base64.b64encode(
     b"    spec:\n      activities:\n        deploy:\n          commands:\n"
     b"            - echo hello\n"
 ).decode()
+
+
+def _tag(world: World) -> int:
+    return new_tag(world.runtime, world.account_id, "team", possible_values=("red", "blue"))
+
+
+def _space_tag_value(world: World) -> None:
+    set_space_value(world.runtime, world.space_id, _tag(world), "red")
+
+
+def _tagged_blueprint(world: World) -> int:
+    _blueprint(published=True)(world)
+    return _tag(world)
+
+
+def _blueprint_tag_value(world: World) -> None:
+    tag_id = _tagged_blueprint(world)
+    bp = blueprint_id(world.runtime, world.space_id, "platform", "web-app")
+    set_blueprint_value(world.runtime, bp, tag_id, "red")
+
+
+def _policy(world: World) -> None:
+    new_policy(world.runtime, world.space_id, "max-duration")
+
+
+SPACE_TAGS = f"/api/spaces/{SPACE}/settings/tags"
+BLUEPRINT_TAGS = f"/api/spaces/{SPACE}/repositories/platform/blueprints/web-app/settings/tags"
+POLICY_REGO = 'package spacegate.quota\n\ndeny contains "no" if input.production\n'
 
 EXAMPLES: dict[tuple[str, str], Example] = {
     # Tokens
@@ -713,6 +772,21 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         f"/api/spaces/{SPACE}/validations/blueprints",
         json={"blueprint_name": "hello", "blueprint_raw_64": BLUEPRINT_YAML},
     ),
+    # Environments and cost
+    ("GET", "/api/spaces/{space}/environments"): lambda w, me: Call(
+        f"/api/spaces/{SPACE}/environments", params={"filter": "all"}
+    ),
+    ("POST", "/api/spaces/{space}/environments"): _arranged(
+        _launchable, Call(f"/api/spaces/{SPACE}/environments", json=launch_body())
+    ),
+    ("GET", "/api/spaces/{space}/environments/{environment_id}"): _environment_call(),
+    ("DELETE", "/api/spaces/{space}/environments/{environment_id}"): _environment_call(),
+    ("PUT", "/api/spaces/{space}/environments/{environment_id}/scheduled_end_time"): _extend_own,
+    ("GET", "/api/spaces/{space}/cost"): lambda w, me: Call(
+        f"/api/spaces/{SPACE}/cost", params={"group_by": "tag:team"}
+    ),
+    ("GET", "/api/cost"): lambda w, me: Call("/api/cost", params={"group_by": "space"}),
+    ("POST", "/api/cost/records"): _cost_records,
     # Console: sign-out, home, profile
     ("POST", "/logout"): lambda w, me: Call("/logout", form={}),
     ("GET", "/"): lambda w, me: Call("/"),
@@ -790,6 +864,171 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         f"/admin/spaces/{SPACE}/delete", form={}
     ),
     ("GET", "/admin/audit"): lambda w, me: Call("/admin/audit", params={"action": "space.create"}),
+    # Console: Administration > Cloud Accounts (and Kubernetes compute services)
+    ("GET", "/admin/cloudaccounts"): lambda w, me: Call("/admin/cloudaccounts"),
+    ("GET", "/admin/cloudaccounts/new"): lambda w, me: Call(
+        "/admin/cloudaccounts/new", params={"provider": "aws"}
+    ),
+    ("POST", "/admin/cloudaccounts/new"): lambda w, me: Call(
+        "/admin/cloudaccounts/new",
+        form={
+            "name": "aws-new",
+            "provider": "aws",
+            "details.account_id": "123456789012",
+            "credentials.access_key_id": AWS_ACCESS_KEY_ID,
+            "credentials.secret_access_key": AWS_SECRET_ACCESS_KEY,
+            "spaces": [SPACE],
+        },
+    ),
+    ("GET", "/admin/cloudaccounts/{name}/edit"): _arranged(
+        _cloud_account, Call("/admin/cloudaccounts/aws-prod/edit")
+    ),
+    ("POST", "/admin/cloudaccounts/{name}/edit"): _arranged(
+        _cloud_account,
+        Call(
+            "/admin/cloudaccounts/aws-prod/edit",
+            form={"name": "aws-main", "details.account_id": "123456789012", "spaces": [SPACE]},
+        ),
+    ),
+    ("POST", "/admin/cloudaccounts/{name}/credentials"): _arranged(
+        _cloud_account,
+        Call(
+            "/admin/cloudaccounts/aws-prod/credentials",
+            form={
+                "credentials.access_key_id": AWS_ACCESS_KEY_ID,
+                "credentials.secret_access_key": AWS_SECRET_ACCESS_KEY,
+            },
+        ),
+    ),
+    ("GET", "/admin/cloudaccounts/{name}/delete"): _arranged(
+        _cloud_account, Call("/admin/cloudaccounts/aws-prod/delete")
+    ),
+    ("POST", "/admin/cloudaccounts/{name}/delete"): _arranged(
+        _cloud_account, Call("/admin/cloudaccounts/aws-prod/delete", form={})
+    ),
+    ("GET", "/admin/cloudaccounts/kubernetes/new"): lambda w, me: Call(
+        "/admin/cloudaccounts/kubernetes/new"
+    ),
+    ("POST", "/admin/cloudaccounts/kubernetes/new"): lambda w, me: Call(
+        "/admin/cloudaccounts/kubernetes/new", form=compute_body("eks-new", [SPACE])
+    ),
+    ("GET", "/admin/cloudaccounts/kubernetes/{name}/edit"): _arranged(
+        _compute_service, Call("/admin/cloudaccounts/kubernetes/eks-dev/edit")
+    ),
+    ("POST", "/admin/cloudaccounts/kubernetes/{name}/edit"): _arranged(
+        _compute_service,
+        Call(
+            "/admin/cloudaccounts/kubernetes/eks-dev/edit",
+            form={
+                "name": "eks-dev",
+                "api_server": "https://k8s.acme.example:6443",
+                "namespace": "torque-prod",
+            },
+        ),
+    ),
+    ("POST", "/admin/cloudaccounts/kubernetes/{name}/token"): _arranged(
+        _compute_service,
+        Call("/admin/cloudaccounts/kubernetes/eks-dev/token", form={"token": K8S_TOKEN}),
+    ),
+    ("GET", "/admin/cloudaccounts/kubernetes/{name}/delete"): _arranged(
+        _compute_service, Call("/admin/cloudaccounts/kubernetes/eks-dev/delete")
+    ),
+    ("POST", "/admin/cloudaccounts/kubernetes/{name}/delete"): _arranged(
+        _compute_service, Call("/admin/cloudaccounts/kubernetes/eks-dev/delete", form={})
+    ),
+    # Console: a space's Catalog, Blueprints and Repositories
+    ("GET", "/spaces/{space}/catalog"): _arranged(
+        _blueprint(published=True), Call(f"/spaces/{SPACE}/catalog")
+    ),
+    ("GET", "/spaces/{space}/blueprints"): _arranged(
+        _blueprint(published=False), Call(f"/spaces/{SPACE}/blueprints")
+    ),
+    ("POST", "/spaces/{space}/blueprints/publish"): _arranged(
+        _blueprint(published=False),
+        Call(f"/spaces/{SPACE}/blueprints/publish", form={"blueprint_name": "web-app"}),
+    ),
+    ("POST", "/spaces/{space}/blueprints/unpublish"): _arranged(
+        _blueprint(published=True),
+        Call(f"/spaces/{SPACE}/blueprints/unpublish", form={"blueprint_name": "web-app"}),
+    ),
+    ("GET", "/spaces/{space}/repositories"): _arranged(
+        _repository, Call(f"/spaces/{SPACE}/repositories")
+    ),
+    ("POST", "/spaces/{space}/repositories"): lambda w, me: Call(
+        f"/spaces/{SPACE}/repositories", form={"name": "platform", "url": w.origin_url}
+    ),
+    ("POST", "/spaces/{space}/repositories/{repo}/sync"): _arranged(
+        _repository, Call(f"/spaces/{SPACE}/repositories/platform/sync", form={})
+    ),
+    ("GET", "/spaces/{space}/repositories/{repo}/remove"): _arranged(
+        _repository, Call(f"/spaces/{SPACE}/repositories/platform/remove")
+    ),
+    ("POST", "/spaces/{space}/repositories/{repo}/remove"): _arranged(
+        _repository, Call(f"/spaces/{SPACE}/repositories/platform/remove", form={})
+    ),
+    # Tags: account definitions, the limit, space and blueprint values
+    ("GET", "/api/settings/tags"): _arranged(_tag, Call("/api/settings/tags")),
+    ("POST", "/api/settings/tags"): lambda w, me: Call(
+        "/api/settings/tags",
+        json={"name": "cost-center", "value": "rnd", "scope": "space", "possible_values": ["rnd"]},
+    ),
+    ("GET", "/api/settings/tags/{name}"): _arranged(_tag, Call("/api/settings/tags/team")),
+    ("PUT", "/api/settings/tags/{name}"): _arranged(
+        _tag, Call("/api/settings/tags/team", json={"description": "edited", "value": "blue"})
+    ),
+    ("DELETE", "/api/settings/tags/{name}"): _arranged(_tag, Call("/api/settings/tags/team")),
+    ("GET", "/api/settings/tags_limit"): lambda w, me: Call("/api/settings/tags_limit"),
+    ("PUT", "/api/settings/tags_limit"): lambda w, me: Call(
+        "/api/settings/tags_limit", params={"value": "60"}
+    ),
+    ("GET", "/api/spaces/{space}/settings/tags"): _arranged(_tag, Call(SPACE_TAGS)),
+    ("POST", "/api/spaces/{space}/settings/tags"): _arranged(
+        _tag, Call(SPACE_TAGS, json={"name": "team", "value": "blue"})
+    ),
+    ("GET", "/api/spaces/{space}/settings/tags/{name}"): _arranged(
+        _tag, Call(f"{SPACE_TAGS}/team")
+    ),
+    ("PUT", "/api/spaces/{space}/settings/tags/{name}"): _arranged(
+        _tag, Call(f"{SPACE_TAGS}/team", json={"name": "team", "value": "blue"})
+    ),
+    ("DELETE", "/api/spaces/{space}/settings/tags/{name}"): _arranged(
+        _space_tag_value, Call(f"{SPACE_TAGS}/team")
+    ),
+    ("GET", "/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags"): _arranged(
+        _tagged_blueprint, Call(BLUEPRINT_TAGS)
+    ),
+    ("POST", "/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags"): _arranged(
+        _tagged_blueprint, Call(BLUEPRINT_TAGS, json={"name": "team", "value": "blue"})
+    ),
+    (
+        "GET",
+        "/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags/{name}",
+    ): _arranged(_tagged_blueprint, Call(f"{BLUEPRINT_TAGS}/team")),
+    (
+        "PUT",
+        "/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags/{name}",
+    ): _arranged(_tagged_blueprint, Call(f"{BLUEPRINT_TAGS}/team", json={"value": "blue"})),
+    (
+        "DELETE",
+        "/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags/{name}",
+    ): _arranged(_blueprint_tag_value, Call(f"{BLUEPRINT_TAGS}/team")),
+    # Space policies
+    ("GET", "/api/spaces/{space}/policies"): _arranged(
+        _policy, Call(f"/api/spaces/{SPACE}/policies")
+    ),
+    ("POST", "/api/spaces/{space}/policies"): lambda w, me: Call(
+        f"/api/spaces/{SPACE}/policies",
+        json={"name": "no-production", "rego": POLICY_REGO, "data": {}, "enabled": True},
+    ),
+    ("GET", "/api/spaces/{space}/policies/{name}"): _arranged(
+        _policy, Call(f"/api/spaces/{SPACE}/policies/max-duration")
+    ),
+    ("PUT", "/api/spaces/{space}/policies/{name}"): _arranged(
+        _policy, Call(f"/api/spaces/{SPACE}/policies/max-duration", json={"enabled": False})
+    ),
+    ("DELETE", "/api/spaces/{space}/policies/{name}"): _arranged(
+        _policy, Call(f"/api/spaces/{SPACE}/policies/max-duration")
+    ),
 }
 
 

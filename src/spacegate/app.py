@@ -18,13 +18,17 @@ from spacegate.audit import api as audit_api
 from spacegate.auth import api as auth_api
 from spacegate.blueprints import api as blueprints_api
 from spacegate.cloudaccounts import api as cloudaccounts_api
+from spacegate.cost import api as cost_api
 from spacegate.db import transaction
+from spacegate.environments import api as environments_api
 from spacegate.errors import install_error_handlers
 from spacegate.invitations import api as invitations_api
+from spacegate.policies import api as policies_api
 from spacegate.roles import api as roles_api
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from spacegate.spaces import api as spaces_api
+from spacegate.tags import api as tags_api
 from spacegate.users import api as users_api
 from spacegate.web import admin_audit as admin_audit_pages
 from spacegate.web import admin_cloudaccounts as admin_cloud_pages
@@ -63,10 +67,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         active.authz.start()
         if active.settings.mail_worker:
             active.mail.start()
+        if active.settings.environment_worker:
+            active.environments.start()
         announce(active)
         try:
             yield
         finally:
+            active.environments.stop()
             active.mail.stop()
             active.authz.stop()
             if owned:
@@ -95,6 +102,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         decision_api,
         cloudaccounts_api,
         blueprints_api,
+        tags_api,
+        policies_api,
+        environments_api,
+        cost_api,
     )
     for module in routers:
         app.include_router(module.router)

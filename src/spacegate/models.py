@@ -10,11 +10,15 @@ from spacegate.cloudaccounts.models import (
     ComputeService,
     ComputeServiceSpace,
 )
+from spacegate.cost.models import CostRecord
 from spacegate.db import Base
+from spacegate.environments.models import Environment
 from spacegate.invitations.models import Invitation
 from spacegate.mail.models import OutboxMessage
+from spacegate.policies.models import SpacePolicy
 from spacegate.roles.models import CustomRole
 from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.tags.models import BlueprintTagValue, SpaceTagValue, TagDefinition, TagSettings
 from spacegate.users.models import User
 
 __all__ = [
@@ -22,16 +26,23 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Blueprint",
+    "BlueprintTagValue",
     "CloudAccount",
     "CloudAccountSpace",
     "ComputeService",
     "ComputeServiceSpace",
+    "CostRecord",
     "CustomRole",
+    "Environment",
     "Invitation",
     "OutboxMessage",
     "Repository",
     "Space",
     "SpaceMembership",
+    "SpacePolicy",
+    "SpaceTagValue",
+    "TagDefinition",
+    "TagSettings",
     "Token",
     "User",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +13,7 @@ from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.crypto import SecretBox
 from spacegate.db import make_engine, make_session_factory
+from spacegate.environments.worker import ENVIRONMENT_QUEUED, EnvironmentWorker
 from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
 from spacegate.settings import Settings
@@ -29,6 +30,8 @@ class Runtime:
     setup_gate: SetupGate
     box: SecretBox
     mail: Deliverer
+    # Built from the fields above (see __post_init__), so that callers need not.
+    environments: EnvironmentWorker = field(init=False)
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -59,14 +62,21 @@ class Runtime:
         )
 
     def __post_init__(self) -> None:
+        self.environments = EnvironmentWorker(self.sessions, self.settings, self.box)
         # A committed transaction that queued mail wakes the worker at once.
         event.listen(self.sessions, "after_commit", self._wake_mail)
+        event.listen(self.sessions, "after_commit", self._wake_environments)
 
     def _wake_mail(self, session: Session) -> None:
         if session.info.pop(MAIL_QUEUED, False):
             self.mail.wake()
 
+    def _wake_environments(self, session: Session) -> None:
+        if session.info.pop(ENVIRONMENT_QUEUED, False):
+            self.environments.wake()
+
     def close(self) -> None:
+        self.environments.stop()
         self.mail.stop()
         self.authz.stop()
         self.engine.dispose()

@@ -88,6 +88,42 @@ class Settings(BaseSettings):
         "from this server's disk (mirrors, tests); turn off where space admins must not.",
     )
 
+    environment_worker: bool = Field(
+        True,
+        description="Run the environment worker inside the server: launches, ends, and "
+        "the ending of environments at their scheduled time.",
+    )
+    environment_workers: int = Field(
+        4, ge=1, le=64, description="How many launches and ends run at the same time."
+    )
+    environment_poll_seconds: float = Field(
+        5.0, gt=0, description="How often the worker looks for due work (ends at their time)."
+    )
+    environment_lease_seconds: float = Field(
+        3600,
+        gt=0,
+        description="A launch or end claimed by a worker that stopped is taken up again "
+        "after this long.",
+    )
+    environment_default_duration_minutes: int = Field(
+        120, ge=1, description="The duration of a sandbox launched without one."
+    )
+    executor: Literal["auto", "local"] = Field(
+        "auto",
+        description="`auto`: `kind: terraform` grains run with terraform when the binary is "
+        "on PATH, every other grain with the local executor; `local`: every grain with the "
+        "local executor (records resources, calls nothing outside).",
+    )
+    terraform_binary: str = Field("terraform", description="The terraform command to run.")
+    terraform_timeout_seconds: float = Field(
+        1800, gt=0, description="Longest a terraform command may run before it is stopped."
+    )
+    cost_currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="Currency of cost estimates (grains' `cost_per_hour`).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -114,7 +114,7 @@ def test_pages_stay_stable_while_users_come_and_go(
     new_user(runtime, admin.account_id, "late@example.com")
 
     rest: list[str] = []
-    cursor = first.headers["X-Next-Cursor"]
+    cursor: str | None = first.headers["X-Next-Cursor"]
     while cursor:
         page = client.get(USERS, params={"limit": 2, "cursor": cursor}, headers=admin.headers)
         assert page.status_code == 200, page.text

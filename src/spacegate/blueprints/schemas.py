@@ -147,6 +147,7 @@ class BlueprintOut(CatalogItemOut):
     """A discovered blueprint, as its publishers see it."""
 
     published: bool
+    enabled: bool = Field(description="Torque's name for `published` (read by its CLI).")
     published_by: str | None
     file_path: str
     errors: list[BlueprintErrorOut]
@@ -161,6 +162,7 @@ class BlueprintOut(CatalogItemOut):
             outputs=item.outputs,
             grains=item.grains,
             published=blueprint.published,
+            enabled=blueprint.published,
             published_by=blueprint.published_by,
             file_path=blueprint.file_path,
             errors=[BlueprintErrorOut(**error) for error in blueprint.errors],

@@ -348,6 +348,16 @@ class _Validator:
                     "source",
                     "path",
                 )
+            cost = spec.get("cost_per_hour")  # a spacegate extension: the hourly estimate
+            if cost is not None and (
+                isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost < 1e9
+            ):
+                self.error(
+                    f"'cost_per_hour' of grain '{name}' must be a number of 0 or more.",
+                    "grains",
+                    name,
+                    "cost_per_hour",
+                )
             depends = self.depends_on(name, spec.get("depends-on"), names)
             self.parsed.grains.append(
                 {

@@ -23,9 +23,7 @@ class CostRecord(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
-    environment_id: Mapped[int] = mapped_column(
-        ForeignKey("environments.id", ondelete="CASCADE")
-    )
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date, index=True)
     amount: Mapped[float] = mapped_column(Float)
     currency: Mapped[str] = mapped_column(String(3))

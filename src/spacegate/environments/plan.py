@@ -44,7 +44,9 @@ class Inputs:
 def _as_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float) and not (isinstance(value, float) and not math.isfinite(value)):
+    if isinstance(value, int | float) and not (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
         return str(value)
     if isinstance(value, str):
         return value
@@ -103,9 +105,7 @@ def validate_inputs(declared: list[dict[str, Any]], given: Mapping[str, Any]) ->
         if allowed and not any(_same(kind, text, option) for option in allowed):
             choices = ", ".join(str(_as_text(option)) for option in allowed)
             shown = "that value" if name in sensitive else f"'{text}'"
-            raise InvalidInput(
-                f"The input '{name}' cannot be {shown}; choose one of: {choices}."
-            )
+            raise InvalidInput(f"The input '{name}' cannot be {shown}; choose one of: {choices}.")
         values[name] = text
     return Inputs(values, frozenset(sensitive))
 

@@ -248,6 +248,7 @@ def update_role(
         new_name = clean_name(name, "role")
         _ensure_new_name(session, role.account_id, new_name, except_id=role.id)
         role.name, role.name_key = new_name, new_name.lower()
+        mark_changed(session, role.account_id)  # the index shows role names in explanations
     if description is not None:
         role.description = description.strip()
     if permissions is not None:

@@ -16,6 +16,7 @@ from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.names import clean_name
 from spacegate.roles.service import custom_role_names, ensure_may_grant, resolve_role, role_name
 from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.users import service as users
 from spacegate.users.models import User
 
 COLORS = ("blue", "green", "orange", "purple", "red", "teal", "yellow", "grey")
@@ -167,13 +168,7 @@ def candidates(session: Session, space: Space, query: str | None, limit: int) ->
         User.account_id == space.account_id, User.status == "active", User.id.not_in(in_space)
     )
     if query:
-        pattern = f"%{query.strip().lower()}%"
-        statement = statement.where(
-            or_(
-                User.email_key.like(pattern),
-                func.lower(User.first_name + " " + User.last_name).like(pattern),
-            )
-        )
+        statement = statement.where(users.matches(query))
     return list(session.scalars(statement.order_by(User.email_key).limit(limit)))
 
 

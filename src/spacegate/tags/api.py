@@ -70,9 +70,7 @@ def list_tags(caller: Reader, session: SessionDep) -> list[TagOut]:
     return [TagOut.of(tag) for tag in service.list_tags(session, caller.account_id)]
 
 
-@router.post(
-    "/api/settings/tags", summary="Define a tag", response_model=TagOut, status_code=201
-)
+@router.post("/api/settings/tags", summary="Define a tag", response_model=TagOut, status_code=201)
 def create_tag(body: TagCreate, access: ManageAccountTags, session: SessionDep) -> TagOut:
     """422 for a bad field (a reserved `spacegate-` name, a default outside the
     possible values), 409 for a name in use or when the account has its limit of tags."""
@@ -165,9 +163,7 @@ def create_space_tag(
 ) -> TagValueOut:
     """404 for an unknown tag; 422 when the tag's scope does not allow space values or
     the value is not a possible one; 409 when the space has a value already (PUT)."""
-    view = service.set_space_tag(
-        session, access, access.space, body.name, body.value, create=True
-    )
+    view = service.set_space_tag(session, access, access.space, body.name, body.value, create=True)
     return value_out(view)
 
 
@@ -223,9 +219,7 @@ def list_blueprint_tags(
     """Every tag whose value may be set on a blueprint (scope `blueprint` or
     `environment`), with the value that applies to it and where it is set."""
     view = _blueprint(session, access, repo, bp, any_discovered=_sees_unpublished(access))
-    return [
-        value_out(v) for v in service.blueprint_tags(session, access.space, view.blueprint)
-    ]
+    return [value_out(v) for v in service.blueprint_tags(session, access.space, view.blueprint)]
 
 
 @router.post(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from spacegate.access.cache import mark_changed
@@ -17,7 +17,7 @@ from spacegate.audit import service as audit
 from spacegate.auth import service as auth_service
 from spacegate.auth.passwords import Passwords, check_password_policy
 from spacegate.authz import BuiltinRole, Level, Permission
-from spacegate.errors import Conflict, LastAdmin, NotFound
+from spacegate.errors import Conflict, Forbidden, LastAdmin, NotFound
 from spacegate.names import clean_email
 from spacegate.roles.service import (
     RoleRef,
@@ -96,18 +96,23 @@ def full_access_roles(session: Session, account_id: int) -> set[str | int | None
     }
 
 
+def matches(query: str) -> ColumnElement[bool]:
+    """Users whose email or name contains `query`, case-insensitively; `%` and `_` in
+    the query are literal characters, not wildcards."""
+    escaped = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(
+        User.email_key.like(pattern, escape="\\"),
+        func.lower(User.first_name + " " + User.last_name).like(pattern, escape="\\"),
+    )
+
+
 def list_users(
     session: Session, account_id: int, *, query: str | None, limit: int, after_id: int | None
 ) -> list[User]:
     statement = select(User).where(User.account_id == account_id)
     if query:
-        pattern = f"%{query.strip().lower()}%"
-        statement = statement.where(
-            or_(
-                User.email_key.like(pattern),
-                func.lower(User.first_name + " " + User.last_name).like(pattern),
-            )
-        )
+        statement = statement.where(matches(query))
     if after_id is not None:
         statement = statement.where(User.id > after_id)
     return list(session.scalars(statement.order_by(User.id).limit(limit)))
@@ -186,6 +191,19 @@ def _lock_account_and_get_user(session: Session, account_id: int, email: str) ->
     return user
 
 
+def _ensure_may_manage(access: Access, user: User) -> None:
+    """Changing, deactivating or removing an Account Admin is an Admin-granting power:
+    without INVITE_ACCOUNT_ADMINS, a user manager could otherwise strip or revive
+    admins (rule 4)."""
+    if user.account_role == BuiltinRole.ADMIN.value and not access.has(
+        Permission.INVITE_ACCOUNT_ADMINS
+    ):
+        raise Forbidden(
+            f"{user.email} is an Account Admin; only holders of Invite new account admins "
+            "can change, deactivate or remove them."
+        )
+
+
 def _ensure_another_active_admin(session: Session, user: User, doing: str) -> None:
     """Refuse (409) when `user` is the account's last active Account Admin (rule 5).
     Call it only after `_lock_account_and_get_user`."""
@@ -210,6 +228,7 @@ def _ensure_another_active_admin(session: Session, user: User, doing: str) -> No
 
 def remove_user(session: Session, access: Access, email: str) -> None:
     user = _lock_account_and_get_user(session, access.caller.account_id, email)
+    _ensure_may_manage(access, user)
     _ensure_another_active_admin(session, user, "remove them")
     auth_service.revoke_all_for_user(session, user.id)
     audit.record(
@@ -227,6 +246,7 @@ def set_account_role(session: Session, access: Access, email: str, role_name_: s
     account_id = access.caller.account_id
     # The user the path names comes first: no such user is 404 whatever role is asked.
     user = _lock_account_and_get_user(session, account_id, email)
+    _ensure_may_manage(access, user)
     role = resolve_role(session, account_id, role_name_, Level.ACCOUNT)
     ensure_may_grant(access, role, None)
     names = custom_role_names(session, account_id)
@@ -250,6 +270,7 @@ def set_account_role(session: Session, access: Access, email: str, role_name_: s
 def set_status(session: Session, access: Access, email: str, status: UserStatus) -> UserView:
     account_id = access.caller.account_id
     user = _lock_account_and_get_user(session, account_id, email)
+    _ensure_may_manage(access, user)
     before = user.status
     if status is UserStatus.INACTIVE:
         _ensure_another_active_admin(session, user, "deactivate them")

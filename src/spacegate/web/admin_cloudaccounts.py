@@ -270,6 +270,7 @@ def _new_cloud_page(
         all_spaces=_account_spaces(session, access.caller.account_id),
         values=values or {"name": "", "details": {}, "spaces": []},
         errors=errors or {},
+        credentials_lost=bool(errors) and provider is not None,
         action=f"{LIST_URL}/new",
     )
 
@@ -361,6 +362,7 @@ def _edit_cloud_page(
         values=values
         or {"name": cloud.name, "details": dict(cloud.details), "spaces": view.spaces},
         errors=errors or {},
+        credentials_lost=any(key.startswith("credential") for key in errors or {}),
         action=f"{_cloud_url(cloud.name)}/edit",
         shape_titles=SHAPE_TITLES,
     )

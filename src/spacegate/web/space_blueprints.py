@@ -126,6 +126,12 @@ def _blueprints_page(
     status_code: int = 200,
 ) -> Response:
     page = _blueprint_page(session, access, published_only=False, after=after)
+    message = refusal.message if refusal else ""
+    if isinstance(refusal, service.BlueprintInvalid):
+        # Its message repeats the first errors; the page lists them all below instead.
+        message = message.split(" and cannot be published", 1)[0] + (
+            " and cannot be published. Fix the file, then sync the repository again."
+        )
     return _page(
         request,
         access,
@@ -135,6 +141,7 @@ def _blueprints_page(
         status_code=status_code,
         page=page,
         refusal=refusal,
+        refusal_message=message,
         refusal_errors=refusal.details.get("blueprint_errors", []) if refusal else [],
     )
 
