@@ -11,7 +11,7 @@ in any page, not even one showing an error about them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,15 +64,15 @@ class Pages:
         self.client = client
         self.seen: list[Response] = []
 
-    def get(self, url: str, **kwargs: object) -> Response:
-        response = self.client.get(url, **kwargs)  # type: ignore[arg-type]
+    def get(self, url: str, params: dict[str, str] | None = None) -> Response:
+        response = self.client.get(url, params=params)
         self.seen.append(response)
         return response
 
     def post(
-        self, url: str, token: str, data: dict[str, str | list[str]] | None = None
+        self, url: str, token: str, data: Mapping[str, str | list[str]] | None = None
     ) -> Response:
-        response = submit(self.client, url, token, data)
+        response = submit(self.client, url, token, dict(data or {}))
         self.seen.append(response)
         return response
 

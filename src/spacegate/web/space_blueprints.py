@@ -293,13 +293,20 @@ def connect_repository(
     )
 
 
+def _few(names: list[str], shown: int = 4) -> str:
+    """`a, b, c` or `a, b, c, d and 7 more`: a flash message stays short."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+
+
 def _sync_flash(result: service.SyncResult) -> str:
     repository = result.repository
     if repository.last_sync_status != "ok":
         return f"Sync of {repository.name} failed: {repository.last_sync_message}"
     commit = (repository.synced_commit or "")[:12]
     changes = ", ".join(
-        f"{what} {', '.join(names)}"
+        f"{what} {_few(names)}"
         for what, names in (
             ("added", result.added),
             ("changed", result.changed),
