@@ -129,6 +129,7 @@ def test_launch_sandboxes_allowed_for_a_space_member_denied_without_the_permissi
     viewer = new_user(runtime, team.admin.account_id, "viewer@acme.example")
     add_member(runtime, team.space_id, viewer.user_id, "Viewer")
     assert client.post(ENVIRONMENTS, json=launch_body(), headers=team.member.headers).is_success
+    runtime.environments.wait_idle()
     denied = client.post(ENVIRONMENTS, json=launch_body(), headers=viewer.headers)
     assert "Launch sandboxes" in error_of(denied, 403, "Forbidden")["message"]
     hidden = client.post(ENVIRONMENTS, json=launch_body(), headers=team.outsider.headers)
@@ -147,7 +148,7 @@ def test_production_is_for_space_developers_not_space_members(
     )
     assert "Manage production environments" in error_of(denied, 403)["message"]
     environment_id = launch(client, team.developer, production=True)
-    runtime.environments.run_pending()
+    runtime.environments.wait_idle()
     path = f"{ENVIRONMENTS}/{environment_id}"
     later = (utcnow() + timedelta(hours=3)).isoformat()
     # The member sees it but can neither extend nor end it.
@@ -165,7 +166,7 @@ def test_production_is_for_space_developers_not_space_members(
     ended = client.delete(path, headers=team.developer.headers)
     assert ended.status_code == 200, ended.text
     assert ended.json()["details"]["computed_status"] == "Terminating"
-    runtime.environments.run_pending()
+    runtime.environments.wait_idle()
     body = read(client, "dev", environment_id, team.developer)
     assert body["details"]["computed_status"] == "Ended"
     assert body["ended_by"] == team.developer.email
@@ -204,7 +205,7 @@ def test_owners_end_and_extend_their_sandboxes_others_need_manage_production(
     theirs = new_environment(runtime, team.space_id, other, name="theirs")
     by_developer = client.delete(f"{ENVIRONMENTS}/{theirs}", headers=team.developer.headers)
     assert by_developer.status_code == 200, by_developer.text
-    runtime.environments.run_pending()
+    runtime.environments.wait_idle()
     assert read(client, "dev", theirs, other)["details"]["computed_status"] == "Ended"
 
 
@@ -257,14 +258,14 @@ def test_a_failed_launch_keeps_the_error_and_the_log(
     new_launchable(runtime, team.space_id)
     monkeypatch.setattr(runtime.environments.runner, "executor_for", lambda kind: Failing())
     environment_id = launch(client, team.member)
-    runtime.environments.run_pending()
+    runtime.environments.wait_idle()
     body = read(client, "dev", environment_id, team.member)
     assert body["details"]["computed_status"] == "Active With Error"
     assert body["errors"][0]["grain"] == "app"
     assert body["errors"][0]["message"] == "the cluster refused the chart."
     assert "quota exceeded" in body["log"]
     assert client.delete(f"{ENVIRONMENTS}/{environment_id}", headers=team.member.headers).is_success
-    runtime.environments.run_pending()
+    runtime.environments.wait_idle()
     assert read(client, "dev", environment_id, team.member)["details"]["computed_status"] == "Ended"
 
 
@@ -279,11 +280,11 @@ def test_a_cloud_account_in_use_cannot_be_deleted_until_its_environments_end(
     )
     assert "not allowed in space 'dev'" in error_of(refused, 422)["message"]
     environment_id = launch(client, team.member, cloud_account="aws-dev")
-    runtime.environments.run_pending()
+    runtime.environments.wait_idle()
     assert read(client, "dev", environment_id, team.member)["cloud_account"] == "aws-dev"
     in_use = client.delete("/api/settings/cloudaccounts/aws-dev", headers=team.admin.headers)
     assert environment_id in error_of(in_use, 409)["message"]
     client.delete(f"{ENVIRONMENTS}/{environment_id}", headers=team.member.headers)
-    runtime.environments.run_pending()
+    runtime.environments.wait_idle()
     gone = client.delete("/api/settings/cloudaccounts/aws-dev", headers=team.admin.headers)
     assert gone.status_code == 204, gone.text

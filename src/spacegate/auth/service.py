@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, event, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,6 +27,9 @@ from spacegate.users.models import User
 
 # Refresh a token's last-used time at most this often: not a write on every request.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -187,25 +192,31 @@ def authenticate(
 
 
 def _record_use_at_commit(session: Session, token: Token, now: datetime) -> None:
-    """Write the token's last use as the request's transaction commits, not at once.
+    """Write the token's last use in a transaction of its own, once the request's has
+    committed.
 
-    Written at once, the UPDATE would hold the token row's lock for the whole request.
-    On PostgreSQL, a request then waiting for its account's lock (`mark_changed`) while
-    the holder of that lock deletes this user's tokens (deactivation, removal) is a
-    deadlock: one of the two fails with a 500 instead of a clean answer. Written last,
-    every transaction takes the account row before any token row. A token deleted in
-    the meantime is simply not updated.
+    Inside the request's transaction the UPDATE would hold the token row's lock for the
+    whole request (on PostgreSQL, a deadlock with a concurrent deactivation that deletes
+    the user's tokens while holding the account lock), and would turn SQLite read
+    requests into writers that fail when another write committed first. Afterwards,
+    with no lock held, it is a short write of its own; a token deleted meanwhile is
+    simply not updated, and a failure only loses a timestamp.
     """
     set_committed_value(token, "last_used_at", now)  # what this request itself reads
     token_id = token.id
+    bind = session.get_bind()
 
-    def write(committing: Session) -> None:
-        committing.execute(
-            update(Token).where(Token.id == token_id).values(last_used_at=now),
-            execution_options={"synchronize_session": False},
-        )
+    def write(_committed: Session) -> None:
+        try:
+            with Session(bind) as own, own.begin():
+                own.execute(
+                    update(Token).where(Token.id == token_id).values(last_used_at=now),
+                    execution_options={"synchronize_session": False},
+                )
+        except SQLAlchemyError:
+            log.warning("could not record the use of token %s", token_id, exc_info=True)
 
-    event.listen(session, "before_commit", write, once=True)
+    event.listen(session, "after_commit", write, once=True)
 
 
 def create_api_token(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -39,15 +38,13 @@ def space_out(space: Space) -> SpaceOut:
 
 
 def member_out(view: service.MemberView) -> MemberOut:
-    joined = view.joined_at
-    assert isinstance(joined, datetime)
     return MemberOut(
         email=view.user.email,
         first_name=view.user.first_name,
         last_name=view.user.last_name,
         space_role=view.space_role,
         status=view.user.status,
-        added_at=joined,
+        added_at=view.joined_at,
     )
 
 

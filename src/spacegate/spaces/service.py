@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ COLORS = ("blue", "green", "orange", "purple", "red", "teal", "yellow", "grey")
 class MemberView:
     user: User
     space_role: str
-    joined_at: object
+    joined_at: datetime
 
 
 def _clean_color(color: str | None) -> str | None:
