@@ -50,7 +50,12 @@ def test_estimates_are_split_by_day_and_grouped(
         runtime, team.space_id, team.member, name="long", cost_per_hour=1.0, launched_hours_ago=50
     )
     new_environment(
-        runtime, team.space_id, team.developer, name="short", cost_per_hour=3.0, launched_hours_ago=1
+        runtime,
+        team.space_id,
+        team.developer,
+        name="short",
+        cost_per_hour=3.0,
+        launched_hours_ago=1,
     )
     now = utcnow()
     by_day = client.get(COST, params={"group_by": "day"}, headers=team.member.headers).json()
@@ -118,9 +123,7 @@ def test_ingested_records_replace_estimates(
     )
     assert replaced.json() == {"created": 0, "replaced": 1}, replaced.text
     report = client.get(COST, params={"group_by": "day"}, headers=team.member.headers).json()
-    assert groups(report) == pytest.approx(
-        {yesterday.isoformat(): 100.0, today.isoformat(): 9.25}
-    )
+    assert groups(report) == pytest.approx({yesterday.isoformat(): 100.0, today.isoformat(): 9.25})
     assert report["groups"][0]["ingested"] == 100.0 and report["groups"][0]["estimated"] == 0
     environment = client.get(
         f"/api/spaces/dev/environments/{environment_id}", headers=team.member.headers

@@ -76,7 +76,10 @@ DOCUMENT: dict[str, Any] = {
             "cost_per_hour": 0.5,
             "depends-on": "db",
             "spec": {
-                "inputs": [{"image.tag": "{{ .inputs.image_tag }}"}, {"host": "{{ .inputs.hostname }}"}],
+                "inputs": [
+                    {"image.tag": "{{ .inputs.image_tag }}"},
+                    {"host": "{{ .inputs.hostname }}"},
+                ],
                 "outputs": ["host", "url"],
             },
         },

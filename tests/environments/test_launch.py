@@ -123,9 +123,7 @@ def test_launch_sandboxes_allowed_for_a_space_member_denied_without_the_permissi
     client: TestClient, runtime: Runtime, team: Team
 ) -> None:
     new_launchable(runtime, team.space_id)
-    new_custom_role(
-        runtime, team.admin.account_id, "Viewer", Level.SPACE, [Permission.VIEW_SPACE]
-    )
+    new_custom_role(runtime, team.admin.account_id, "Viewer", Level.SPACE, [Permission.VIEW_SPACE])
     viewer = new_user(runtime, team.admin.account_id, "viewer@acme.example")
     add_member(runtime, team.space_id, viewer.user_id, "Viewer")
     assert client.post(ENVIRONMENTS, json=launch_body(), headers=team.member.headers).is_success
@@ -154,7 +152,9 @@ def test_production_is_for_space_developers_not_space_members(
     # The member sees it but can neither extend nor end it.
     assert read(client, "dev", environment_id, team.member)["production"] is True
     error_of(
-        client.put(f"{path}/scheduled_end_time", params={"value": later}, headers=team.member.headers),
+        client.put(
+            f"{path}/scheduled_end_time", params={"value": later}, headers=team.member.headers
+        ),
         403,
     )
     error_of(client.delete(path, headers=team.member.headers), 403)
@@ -223,7 +223,9 @@ def test_the_list_has_torques_shape_and_filters(
     for item in everything.json():
         assert item["details"]["computed_status"] == "Active"
         assert item["id"] == item["details"]["id"]
-    mine = client.get(ENVIRONMENTS, params={"filter": "my", "count": 25}, headers=team.member.headers)
+    mine = client.get(
+        ENVIRONMENTS, params={"filter": "my", "count": 25}, headers=team.member.headers
+    )
     assert [e["name"] for e in mine.json()] == ["member-env"]
     page = client.get(ENVIRONMENTS, params={"limit": 1}, headers=team.member.headers)
     assert len(page.json()) == 1 and page.headers["X-Next-Cursor"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,9 @@ def test_a_policy_written_by_a_space_admin_stops_an_over_long_launch(
     assert len(error["messages"]) == 2
     assert client.get(ENVIRONMENTS, headers=team.member.headers).json() == []
 
-    allowed = client.post(ENVIRONMENTS, json=launch_body(duration="PT30M"), headers=team.member.headers)
+    allowed = client.post(
+        ENVIRONMENTS, json=launch_body(duration="PT30M"), headers=team.member.headers
+    )
     assert allowed.status_code == 200, allowed.text
     environment_id = allowed.json()["id"]
     later = (utcnow() + timedelta(hours=3)).isoformat()
@@ -84,8 +87,6 @@ def test_the_policy_input_document(client: TestClient, runtime: Runtime, team: T
     body = launch_body(duration="PT45M")
     body["inputs"] = {"hostname": "echo.example.com", "db_password": "hunter22"}
     refused = client.post(ENVIRONMENTS, json=body, headers=team.member.headers)
-    import json
-
     document = json.loads(error_of(refused, 403, "PolicyDenied")["messages"][0])
     assert document["action"] == "launch"
     assert document["user"] == {

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from spacegate.access.context import Access
@@ -36,7 +36,8 @@ from spacegate.cloudaccounts.providers import (
 )
 from spacegate.crypto import SecretBox
 from spacegate.db import utcnow
-from spacegate.environments.models import LIVE_STATUSES, Environment
+from spacegate.environments.live import live_environment_names
+from spacegate.environments.models import Environment
 from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.names import clean_name
 from spacegate.spaces.models import Space
@@ -98,16 +99,7 @@ def environments_using_cloud_account(session: Session, cloud_account: CloudAccou
     """Names (with ids) of the environments not yet ended that were launched with this
     cloud account. Deleting a cloud account is refused (409) while this list is not
     empty."""
-    return _live_environments(session, Environment.cloud_account_id == cloud_account.id)
-
-
-def _live_environments(session: Session, condition: ColumnElement[bool]) -> list[str]:
-    rows = session.execute(
-        select(Environment.name, Environment.public_id)
-        .where(condition, Environment.status.in_([s.value for s in LIVE_STATUSES]))
-        .order_by(Environment.id)
-    )
-    return [f"{name} ({public_id})" for name, public_id in rows]
+    return live_environment_names(session, Environment.cloud_account_id == cloud_account.id)
 
 
 def find_cloud_account(session: Session, account_id: int, name: str) -> CloudAccount | None:
@@ -334,7 +326,7 @@ def environments_using_compute_service(
 ) -> list[str]:
     """Names (with ids) of the environments not yet ended that run on this compute
     service (see `environments_using_cloud_account`)."""
-    return _live_environments(session, Environment.compute_service_id == compute_service.id)
+    return live_environment_names(session, Environment.compute_service_id == compute_service.id)
 
 
 def _clean_api_server(value: str) -> str:

@@ -13,6 +13,8 @@ from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.authz import BuiltinRole, Level, Permission
 from spacegate.authz.masks import sorted_permissions
+from spacegate.environments.live import live_environment_names
+from spacegate.environments.models import Environment
 from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.names import clean_name
 from spacegate.roles.service import custom_role_names, ensure_may_grant, resolve_role, role_name
@@ -128,6 +130,14 @@ def update_space(
 
 
 def delete_space(session: Session, access: Access, space: Space) -> None:
+    """Refused (409) while environments of the space still run: they must be ended
+    first, or their cloud resources would be left behind with no owner."""
+    running = live_environment_names(session, Environment.space_id == space.id)
+    if running:
+        raise Conflict(
+            f"Space '{space.name}' still has running environments ({', '.join(running)}); "
+            "end them first."
+        )
     members = session.scalar(
         select(func.count())
         .select_from(SpaceMembership)
