@@ -1029,6 +1029,119 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("DELETE", "/api/spaces/{space}/policies/{name}"): _arranged(
         _policy, Call(f"/api/spaces/{SPACE}/policies/max-duration")
     ),
+    # Console: a space's Environments (the Launch form from the Catalog) and Cost
+    ("GET", "/spaces/{space}/environments"): lambda w, me: Call(
+        f"/spaces/{SPACE}/environments", params={"show": "mine"}
+    ),
+    ("GET", "/spaces/{space}/environments/new"): _arranged(
+        _launchable,
+        Call(
+            f"/spaces/{SPACE}/environments/new",
+            params={"blueprint": "web-app", "repository": "platform"},
+        ),
+    ),
+    ("POST", "/spaces/{space}/environments/new"): _arranged(
+        _launchable,
+        Call(
+            f"/spaces/{SPACE}/environments/new",
+            form={
+                "blueprint_name": "web-app",
+                "repository_name": "platform",
+                "environment_name": "my-env",
+                "duration_minutes": "30",
+                "inputs.hostname": "web.example.com",
+            },
+        ),
+    ),
+    ("GET", "/spaces/{space}/environments/{environment_id}"): lambda w, me: Call(
+        f"/spaces/{SPACE}/environments/{_own_environment(w, me)}"
+    ),
+    ("POST", "/spaces/{space}/environments/{environment_id}/end"): lambda w, me: Call(
+        f"/spaces/{SPACE}/environments/{_own_environment(w, me)}/end", form={}
+    ),
+    ("POST", "/spaces/{space}/environments/{environment_id}/extend"): lambda w, me: Call(
+        f"/spaces/{SPACE}/environments/{_own_environment(w, me)}/extend",
+        form={"end_time": (utcnow() + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")},
+    ),
+    ("GET", "/spaces/{space}/cost"): lambda w, me: Call(
+        f"/spaces/{SPACE}/cost", params={"group_by": "tag:team"}
+    ),
+    # Console: a space's Settings > Tags and > Policies, a blueprint's tags
+    ("GET", "/spaces/{space}/settings/tags"): _arranged(
+        _tag, Call(f"/spaces/{SPACE}/settings/tags")
+    ),
+    ("POST", "/spaces/{space}/settings/tags/set"): _arranged(
+        _tag, Call(f"/spaces/{SPACE}/settings/tags/set", form={"name": "team", "value": "blue"})
+    ),
+    ("POST", "/spaces/{space}/settings/tags/clear"): _arranged(
+        _space_tag_value, Call(f"/spaces/{SPACE}/settings/tags/clear", form={"name": "team"})
+    ),
+    ("GET", "/spaces/{space}/blueprints/{repo}/{bp}/tags"): _arranged(
+        _tagged_blueprint, Call(f"/spaces/{SPACE}/blueprints/platform/web-app/tags")
+    ),
+    ("POST", "/spaces/{space}/blueprints/{repo}/{bp}/tags/set"): _arranged(
+        _tagged_blueprint,
+        Call(
+            f"/spaces/{SPACE}/blueprints/platform/web-app/tags/set",
+            form={"name": "team", "value": "blue"},
+        ),
+    ),
+    ("POST", "/spaces/{space}/blueprints/{repo}/{bp}/tags/clear"): _arranged(
+        _blueprint_tag_value,
+        Call(f"/spaces/{SPACE}/blueprints/platform/web-app/tags/clear", form={"name": "team"}),
+    ),
+    ("GET", "/spaces/{space}/settings/policies"): _arranged(
+        _policy, Call(f"/spaces/{SPACE}/settings/policies")
+    ),
+    ("GET", "/spaces/{space}/settings/policies/new"): lambda w, me: Call(
+        f"/spaces/{SPACE}/settings/policies/new"
+    ),
+    ("POST", "/spaces/{space}/settings/policies/new"): lambda w, me: Call(
+        f"/spaces/{SPACE}/settings/policies/new",
+        form={"name": "no-production", "rego": POLICY_REGO, "data": "{}", "enabled": "true"},
+    ),
+    ("GET", "/spaces/{space}/settings/policies/{name}/edit"): _arranged(
+        _policy, Call(f"/spaces/{SPACE}/settings/policies/max-duration/edit")
+    ),
+    ("POST", "/spaces/{space}/settings/policies/{name}/edit"): _arranged(
+        _policy,
+        Call(
+            f"/spaces/{SPACE}/settings/policies/max-duration/edit",
+            form={"name": "max-duration", "rego": POLICY_REGO, "data": "{}", "enabled": "true"},
+        ),
+    ),
+    ("POST", "/spaces/{space}/settings/policies/{name}/enabled"): _arranged(
+        _policy,
+        Call(f"/spaces/{SPACE}/settings/policies/max-duration/enabled", form={"enabled": "false"}),
+    ),
+    ("POST", "/spaces/{space}/settings/policies/{name}/delete"): _arranged(
+        _policy, Call(f"/spaces/{SPACE}/settings/policies/max-duration/delete", form={})
+    ),
+    # Console: Administration > Tags
+    ("GET", "/admin/tags"): _arranged(_tag, Call("/admin/tags")),
+    ("POST", "/admin/tags/limit"): lambda w, me: Call("/admin/tags/limit", form={"value": "60"}),
+    ("GET", "/admin/tags/new"): lambda w, me: Call("/admin/tags/new"),
+    ("POST", "/admin/tags/new"): lambda w, me: Call(
+        "/admin/tags/new",
+        form={"name": "cost-center", "value": "rnd", "scope": "space", "possible_values": "rnd"},
+    ),
+    ("GET", "/admin/tags/{name}/edit"): _arranged(_tag, Call("/admin/tags/team/edit")),
+    ("POST", "/admin/tags/{name}/edit"): _arranged(
+        _tag,
+        Call(
+            "/admin/tags/team/edit",
+            form={
+                "name": "team",
+                "value": "blue",
+                "scope": "environment",
+                "description": "edited",
+                "possible_values": "red\nblue",
+            },
+        ),
+    ),
+    ("POST", "/admin/tags/{name}/delete"): _arranged(
+        _tag, Call("/admin/tags/team/delete", form={})
+    ),
 }
 
 

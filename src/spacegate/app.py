@@ -34,12 +34,16 @@ from spacegate.web import admin_audit as admin_audit_pages
 from spacegate.web import admin_cloudaccounts as admin_cloud_pages
 from spacegate.web import admin_roles as admin_role_pages
 from spacegate.web import admin_spaces as admin_space_pages
+from spacegate.web import admin_tags as admin_tag_pages
 from spacegate.web import admin_users as admin_user_pages
 from spacegate.web import auth as auth_pages
 from spacegate.web import profile as profile_pages
 from spacegate.web import setup as setup_pages
 from spacegate.web import signup as signup_pages
 from spacegate.web import space_blueprints as space_blueprint_pages
+from spacegate.web import space_cost as space_cost_pages
+from spacegate.web import space_environments as space_environment_pages
+from spacegate.web import space_settings as space_settings_pages
 from spacegate.web import spaces as space_pages
 from spacegate.web.errors import render_error
 from spacegate.web.paths import STATIC_DIR
@@ -121,6 +125,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         admin_cloud_pages,
         profile_pages,
         space_blueprint_pages,
+        space_environment_pages,
+        space_cost_pages,
+        space_settings_pages,
+        admin_tag_pages,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -31,3 +31,9 @@ def clean_email(value: str) -> str:
         ).normalized
     except EmailNotValidError as error:
         raise InvalidInput(f"'{value}' is not a valid email address: {error}") from error
+
+
+def unix_newlines(source: str) -> str:
+    """`\n` line ends: browsers and some clients send `\r\n`, and a Rego `package` line
+    must not end with `\r`."""
+    return source.replace("\r\n", "\n").replace("\r", "\n")

@@ -164,3 +164,16 @@ def test_policies_of_other_spaces_do_not_apply(
         assert evaluate_policies(session, space_id=team.space_id + 1000, input_document={}) == []
     error_of(client.get(POLICIES, headers=team.outsider.headers), 404)
     error_of(client.get(f"{POLICIES}/max-duration", headers=team.stranger.headers), 404)
+
+
+def test_windows_line_ends_are_stored_as_unix_ones(client: TestClient, team: Team) -> None:
+    """Browsers (and some clients) send `\r\n`; the module must still compile."""
+    body = {
+        "name": "crlf",
+        "rego": MAX_DURATION_REGO.replace("\n", "\r\n"),
+        "data": {"max_duration_minutes": 60},
+    }
+    created = client.post(POLICIES, json=body, headers=team.space_admin.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["package"] == "spacegate.max_duration"
+    assert "\r" not in created.json()["rego"]

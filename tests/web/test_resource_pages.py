@@ -181,7 +181,9 @@ def test_admin_adds_a_cloud_account_space_admin_publishes_member_browses(
     space = pages.get("/spaces/dev")
     tabs = re.search(r'<nav class="tabs" aria-label="Space">(.*?)</nav>', space.text, re.S)
     assert tabs is not None
-    assert text_of(tabs.group(1)) == "Overview Catalog Blueprints Repositories Settings"
+    assert text_of(tabs.group(1)) == (
+        "Overview Catalog Environments Blueprints Repositories Cost Settings"
+    )
     assert "Cloud Accounts" not in space.text
     assert pages.get("/admin/cloudaccounts").status_code == 403
 
@@ -239,7 +241,7 @@ def test_admin_adds_a_cloud_account_space_admin_publishes_member_browses(
     token = sign_in(client, team.member.email)
     space = pages.get("/spaces/dev")
     tabs = re.search(r'<nav class="tabs" aria-label="Space">(.*?)</nav>', space.text, re.S)
-    assert tabs is not None and text_of(tabs.group(1)) == "Overview Catalog"
+    assert tabs is not None and text_of(tabs.group(1)) == "Overview Catalog Environments Cost"
     catalog = pages.get("/spaces/dev/catalog")
     assert catalog.status_code == 200
     assert '<h2 id="bp-1">s3-bucket</h2>' in catalog.text
@@ -500,7 +502,9 @@ def test_unpublish_and_blueprint_tag_managers(
     token = sign_in(client, team.developer.email)
     space = pages.get("/spaces/dev")
     tabs = re.search(r'<nav class="tabs" aria-label="Space">(.*?)</nav>', space.text, re.S)
-    assert tabs is not None and text_of(tabs.group(1)) == "Overview Catalog Blueprints"
+    assert tabs is not None and text_of(tabs.group(1)) == (
+        "Overview Catalog Environments Blueprints Cost"
+    )
     listed = pages.get("/spaces/dev/blueprints")
     assert listed.status_code == 200
     [header, row] = table_rows(listed.text, "blueprints")

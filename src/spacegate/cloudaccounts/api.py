@@ -9,9 +9,10 @@ GET_CLOUD_ACCOUNT_INFO in that space. Credentials and tokens are never returned.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, SecretStr
 
 from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
@@ -38,47 +39,34 @@ Name = Annotated[str, Path(max_length=200, description="The cloud account's name
 ServiceName = Annotated[str, Path(max_length=200, description="The compute service's name.")]
 ManageClouds = Annotated[Access, Depends(RequireAccount(Permission.ADD_REMOVE_CLOUD_ACCOUNTS))]
 CloudInfo = Annotated[SpaceAccess, Depends(RequireSpace(Permission.GET_CLOUD_ACCOUNT_INFO))]
+Shape = TypeVar("Shape", bound=BaseModel)
+
+
+def _shaped(shape: type[Shape], resource: CloudAccount | ComputeService, **also: object) -> Shape:
+    """The response `shape` filled from the resource's attributes of the same names, and
+    from `also`. Only the shape's fields are read; no response shape has a secret."""
+    read = {field: getattr(resource, field) for field in shape.model_fields if field not in also}
+    return shape.model_validate({**read, **also})
+
+
+def _revealed(secrets: dict[str, SecretStr]) -> dict[str, str]:
+    return {key: value.get_secret_value() for key, value in secrets.items()}
 
 
 def cloud_account_out(view: service.CloudAccountView) -> CloudAccountOut:
-    account = view.cloud_account
-    return CloudAccountOut(
-        name=account.name,
-        provider=account.provider,
-        details=account.details,
-        spaces=view.spaces,
-        credentials_kind=account.credentials_kind,
-        credentials_changed_at=account.credentials_changed_at,
-        created_at=account.created_at,
-        updated_at=account.updated_at,
-    )
+    return _shaped(CloudAccountOut, view.cloud_account, spaces=view.spaces)
 
 
 def cloud_account_info(account: CloudAccount) -> CloudAccountInfo:
-    return CloudAccountInfo(name=account.name, provider=account.provider, details=account.details)
+    return _shaped(CloudAccountInfo, account)
 
 
 def compute_service_out(view: service.ComputeServiceView) -> ComputeServiceOut:
-    compute = view.compute_service
-    return ComputeServiceOut(
-        name=compute.name,
-        kind=compute.kind,
-        api_server=compute.api_server,
-        namespace=compute.namespace,
-        spaces=view.spaces,
-        token_changed_at=compute.token_changed_at,
-        created_at=compute.created_at,
-        updated_at=compute.updated_at,
-    )
+    return _shaped(ComputeServiceOut, view.compute_service, spaces=view.spaces)
 
 
 def compute_service_info(compute: ComputeService) -> ComputeServiceInfo:
-    return ComputeServiceInfo(
-        name=compute.name,
-        kind=compute.kind,
-        api_server=compute.api_server,
-        namespace=compute.namespace,
-    )
+    return _shaped(ComputeServiceInfo, compute)
 
 
 # -- cloud accounts ------------------------------------------------------------------------
@@ -115,7 +103,7 @@ def create_cloud_account(
         provider=body.provider,
         details=body.details,
         spaces=body.spaces,
-        credentials={k: v.get_secret_value() for k, v in body.credentials.items()},
+        credentials=_revealed(body.credentials),
     )
     return cloud_account_out(view)
 
@@ -158,11 +146,7 @@ def rotate_credentials(
     runtime: RuntimeDep,
 ) -> CloudAccountOut:
     view = service.rotate_credentials(
-        session,
-        access,
-        runtime.box,
-        name,
-        {k: v.get_secret_value() for k, v in body.credentials.items()},
+        session, access, runtime.box, name, _revealed(body.credentials)
     )
     return cloud_account_out(view)
 

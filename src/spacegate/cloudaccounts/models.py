@@ -9,6 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from spacegate.db import Base, UTCDateTime, utcnow
 
 
+class SpaceLink(Base):
+    """A space allowed to use a resource: the rows of a `<resource>_spaces` table. Each
+    table adds the column naming its resource, which comes first in its primary key."""
+
+    __abstract__ = True
+
+    space_id: Mapped[int] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class CloudAccount(Base):
     """An AWS, Azure or GCP account that environments may deploy to. The credentials are
     sealed with the installation's `SecretBox` and never leave the service layer."""
@@ -33,16 +44,13 @@ class CloudAccount(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CloudAccountSpace(Base):
+class CloudAccountSpace(SpaceLink):
     """A space allowed to use a cloud account."""
 
     __tablename__ = "cloud_account_spaces"
 
     cloud_account_id: Mapped[int] = mapped_column(
         ForeignKey("cloud_accounts.id", ondelete="CASCADE"), primary_key=True
-    )
-    space_id: Mapped[int] = mapped_column(
-        ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 
@@ -68,14 +76,11 @@ class ComputeService(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class ComputeServiceSpace(Base):
+class ComputeServiceSpace(SpaceLink):
     """A space allowed to use a compute service."""
 
     __tablename__ = "compute_service_spaces"
 
     compute_service_id: Mapped[int] = mapped_column(
         ForeignKey("compute_services.id", ondelete="CASCADE"), primary_key=True
-    )
-    space_id: Mapped[int] = mapped_column(
-        ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -20,7 +20,7 @@ from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.db import utcnow
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound
-from spacegate.names import clean_name
+from spacegate.names import clean_name, unix_newlines
 from spacegate.policies import rego
 from spacegate.policies.models import SpacePolicy
 from spacegate.spaces.models import Space
@@ -185,6 +185,7 @@ def create_policy(
         raise Conflict(
             f"Space '{space.name}' has {MAX_POLICIES_PER_SPACE} policies, the most it may have."
         )
+    source = unix_newlines(source)
     policy = SpacePolicy(
         account_id=space.account_id,
         space_id=space.id,
@@ -232,7 +233,7 @@ def update_policy(
     if description is not None:
         policy.description = _clean_description(description)
     if source is not None or data is not None:
-        source = source if source is not None else policy.rego
+        source = unix_newlines(source) if source is not None else policy.rego
         data = data if data is not None else policy.data
         policy.package = _compile(source, data)
         policy.rego, policy.data = source, data

@@ -205,12 +205,9 @@ def _account_spaces(session: Session, account_id: int) -> list[Space]:
     )
 
 
-def _cloud_url(name: str) -> str:
-    return f"{LIST_URL}/{quote(name, safe='')}"
-
-
-def _compute_url(name: str) -> str:
-    return f"{K8S_URL}/{quote(name, safe='')}"
+def _url(base: str, name: str) -> str:
+    """The page of the resource `name`, under `base` (LIST_URL or K8S_URL)."""
+    return f"{base}/{quote(name, safe='')}"
 
 
 def _page(
@@ -240,6 +237,36 @@ def cloud_accounts_page(request: Request, access: ManageClouds, session: Session
         provider_titles=PROVIDER_TITLES,
         field_labels=FIELD_LABELS,
         shape_titles=SHAPE_TITLES,
+    )
+
+
+# -- what a cloud account and a compute service have alike ---------------------------------
+
+
+def _added(what: str, name: str, spaces: list[str]) -> Response:
+    where = ", ".join(spaces) or "no space yet"
+    return redirect(LIST_URL, flash=f"Added the {what} {name} (allowed in {where}).")
+
+
+def _delete_confirmation(
+    request: Request,
+    access: Access,
+    session: Session,
+    what: str,
+    base: str,
+    name: str,
+    spaces: list[str],
+) -> Response:
+    """Asks to confirm deleting the `what` `name`, whose pages are under `base`."""
+    return _page(
+        request,
+        access,
+        session,
+        "admin_resource_delete.html",
+        what=what,
+        target=name,
+        spaces=spaces,
+        action=f"{_url(base, name)}/delete",
     )
 
 
@@ -330,10 +357,7 @@ def create_cloud_account(
             errors=_cloud_errors(error),
             status_code=error.status_code,
         )
-    where = ", ".join(view.spaces) or "no space yet"
-    return redirect(
-        LIST_URL, flash=f"Added the cloud account {view.cloud_account.name} (allowed in {where})."
-    )
+    return _added("cloud account", view.cloud_account.name, view.spaces)
 
 
 # -- cloud accounts: edit, rotate, delete ----------------------------------------------------
@@ -343,12 +367,14 @@ def _edit_cloud_page(
     request: Request,
     access: Access,
     session: Session,
-    view: service.CloudAccountView,
+    name: str,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The edit form of the cloud account `name` as it is stored (404 if it is not)."""
+    view = service.get_cloud_account(session, access.caller.account_id, name)
     cloud = view.cloud_account
     return _page(
         request,
@@ -363,7 +389,7 @@ def _edit_cloud_page(
         or {"name": cloud.name, "details": dict(cloud.details), "spaces": view.spaces},
         errors=errors or {},
         credentials_lost=any(key.startswith("credential") for key in errors or {}),
-        action=f"{_cloud_url(cloud.name)}/edit",
+        action=f"{_url(LIST_URL, cloud.name)}/edit",
         shape_titles=SHAPE_TITLES,
     )
 
@@ -372,8 +398,7 @@ def _edit_cloud_page(
 def edit_cloud_account_form(
     request: Request, name: PathName, access: ManageClouds, session: SessionDep
 ) -> Response:
-    view = service.get_cloud_account(session, access.caller.account_id, name)
-    return _edit_cloud_page(request, access, session, view)
+    return _edit_cloud_page(request, access, session, name)
 
 
 @router.post("/cloudaccounts/{name}/edit")
@@ -393,12 +418,11 @@ def update_cloud_account(
         )
     except DomainError as error:
         session.rollback()
-        view = service.get_cloud_account(session, access.caller.account_id, name)
         return _edit_cloud_page(
             request,
             access,
             session,
-            view,
+            name,
             values={"name": new_name, "details": details, "spaces": spaces},
             errors=_cloud_errors(error),
             status_code=error.status_code,
@@ -419,12 +443,11 @@ def rotate_credentials(
         view = service.rotate_credentials(session, access, runtime.box, name, credentials)
     except DomainError as error:
         session.rollback()
-        view = service.get_cloud_account(session, access.caller.account_id, name)
         return _edit_cloud_page(
             request,
             access,
             session,
-            view,
+            name,
             errors=_cloud_errors(error),
             status_code=error.status_code,
         )
@@ -439,15 +462,8 @@ def delete_cloud_account_confirmation(
 ) -> Response:
     view = service.get_cloud_account(session, access.caller.account_id, name)
     cloud = view.cloud_account
-    return _page(
-        request,
-        access,
-        session,
-        "admin_resource_delete.html",
-        what="cloud account",
-        target=cloud.name,
-        spaces=view.spaces,
-        action=f"{_cloud_url(cloud.name)}/delete",
+    return _delete_confirmation(
+        request, access, session, "cloud account", LIST_URL, cloud.name, view.spaces
     )
 
 
@@ -465,16 +481,17 @@ def _compute_page(
     request: Request,
     access: Access,
     session: Session,
-    view: service.ComputeServiceView | None,
+    name: str | None,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The add form (`view` None) or the edit form of one compute service. The token
-    input is never given a value."""
+    """The add form (`name` None) or the edit form of the compute service `name` as it is
+    stored (404 if it is not). The token input is never given a value."""
+    view = service.get_compute_service(session, access.caller.account_id, name) if name else None
+    compute = view.compute_service if view else None
     if values is None:
-        compute = view.compute_service if view else None
         values = {
             "name": compute.name if compute else "",
             "api_server": compute.api_server if compute else "",
@@ -487,11 +504,11 @@ def _compute_page(
         session,
         "admin_computeservice_form.html",
         status_code=status_code,
-        compute=view.compute_service if view else None,
+        compute=compute,
         all_spaces=_account_spaces(session, access.caller.account_id),
         values=values,
         errors=errors or {},
-        action=f"{_compute_url(view.compute_service.name)}/edit" if view else f"{K8S_URL}/new",
+        action=f"{_url(K8S_URL, compute.name)}/edit" if compute else f"{K8S_URL}/new",
     )
 
 
@@ -537,19 +554,14 @@ def create_compute_service(
             errors=_compute_errors(error),
             status_code=error.status_code,
         )
-    where = ", ".join(view.spaces) or "no space yet"
-    return redirect(
-        LIST_URL,
-        flash=f"Added the compute service {view.compute_service.name} (allowed in {where}).",
-    )
+    return _added("compute service", view.compute_service.name, view.spaces)
 
 
 @router.get("/cloudaccounts/kubernetes/{name}/edit")
 def edit_compute_service_form(
     request: Request, name: PathName, access: ManageClouds, session: SessionDep
 ) -> Response:
-    view = service.get_compute_service(session, access.caller.account_id, name)
-    return _compute_page(request, access, session, view)
+    return _compute_page(request, access, session, name)
 
 
 @router.post("/cloudaccounts/kubernetes/{name}/edit")
@@ -576,7 +588,6 @@ def update_compute_service(
         )
     except DomainError as error:
         session.rollback()
-        view = service.get_compute_service(session, access.caller.account_id, name)
         values = {
             "name": new_name,
             "api_server": api_server,
@@ -587,7 +598,7 @@ def update_compute_service(
             request,
             access,
             session,
-            view,
+            name,
             values=values,
             errors=_compute_errors(error),
             status_code=error.status_code,
@@ -608,14 +619,9 @@ def rotate_token(
         view = service.rotate_token(session, access, runtime.box, name, token)
     except DomainError as error:
         session.rollback()
-        view = service.get_compute_service(session, access.caller.account_id, name)
+        errors = {"new-token": error.message}
         return _compute_page(
-            request,
-            access,
-            session,
-            view,
-            errors={"new-token": error.message},
-            status_code=error.status_code,
+            request, access, session, name, errors=errors, status_code=error.status_code
         )
     return redirect(
         LIST_URL, flash=f"Replaced the token of the compute service {view.compute_service.name}."
@@ -628,15 +634,8 @@ def delete_compute_service_confirmation(
 ) -> Response:
     view = service.get_compute_service(session, access.caller.account_id, name)
     compute = view.compute_service
-    return _page(
-        request,
-        access,
-        session,
-        "admin_resource_delete.html",
-        what="compute service",
-        target=compute.name,
-        spaces=view.spaces,
-        action=f"{_compute_url(compute.name)}/delete",
+    return _delete_confirmation(
+        request, access, session, "compute service", K8S_URL, compute.name, view.spaces
     )
 
 

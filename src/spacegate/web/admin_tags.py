@@ -1,0 +1,298 @@
+"""Administration > Tags (MANAGE_ACCOUNT_TAGS, the guard of the API's writes): the
+account's tag definitions, their create / edit form (name, default value, scope,
+description, possible values one per line), deletion, and the account's limit on tag
+definitions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from sqlalchemy.orm import Session
+
+from spacegate.access.context import Access
+from spacegate.access.guard import RequireAccount
+from spacegate.authz import Permission
+from spacegate.deps import SessionDep
+from spacegate.errors import DomainError
+from spacegate.names import unix_newlines
+from spacegate.tags import service
+from spacegate.tags.models import TagDefinition
+from spacegate.web.console import Console
+from spacegate.web.csrf import verify_csrf
+from spacegate.web.templating import redirect
+
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+ManageTags = Annotated[Access, Depends(RequireAccount(Permission.MANAGE_ACCOUNT_TAGS))]
+TagName = Annotated[str, Path(max_length=128)]
+
+LIST_URL = "/admin/tags"
+SCOPE_HINTS = {
+    service.Scope.ACCOUNT: "only the default below",
+    service.Scope.SPACE: "the default, or a space's value",
+    service.Scope.BLUEPRINT: "the default, a space's or a blueprint's value",
+    service.Scope.ENVIRONMENT: "the default, a space's, a blueprint's, or one given at launch",
+}
+MAX_POSSIBLE_TEXT = service.MAX_POSSIBLE_VALUES * (service.MAX_VALUE + 2)
+
+
+def _page(
+    request: Request,
+    access: Access,
+    session: Session,
+    template: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    return Console.of(session, access).page(
+        request, template, {"nav": "tags", **context}, status_code=status_code
+    )
+
+
+def _list_page(
+    request: Request,
+    access: Access,
+    session: Session,
+    *,
+    limit_value: str | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    account_id = access.caller.account_id
+    limit = service.get_limit(session, account_id)
+    return _page(
+        request,
+        access,
+        session,
+        "admin_tags.html",
+        status_code=status_code,
+        tags=service.list_tags(session, account_id),
+        limit=limit,
+        limit_value=limit_value if limit_value is not None else str(limit.limit),
+        max_limit=service.MAX_TAGS_LIMIT,
+        errors=errors or {},
+        system_tags=service.SYSTEM_TAG_NAMES,
+    )
+
+
+@router.get("/tags")
+def tags_page(request: Request, access: ManageTags, session: SessionDep) -> Response:
+    return _list_page(request, access, session)
+
+
+@router.post("/tags/limit")
+def set_limit(
+    request: Request,
+    access: ManageTags,
+    session: SessionDep,
+    value: Annotated[str, Form(max_length=16)],
+) -> Response:
+    text = value.strip()
+    if not text.isdigit():
+        message = f"The tag limit must be a whole number from 1 to {service.MAX_TAGS_LIMIT}."
+        return _list_page(
+            request, access, session, limit_value=value, errors={"limit": message}, status_code=422
+        )
+    try:
+        view = service.set_limit(session, access, int(text))
+    except DomainError as error:
+        session.rollback()
+        return _list_page(
+            request,
+            access,
+            session,
+            limit_value=value,
+            errors={"limit": error.message},
+            status_code=error.status_code,
+        )
+    return redirect(
+        LIST_URL, flash=f"The account may now define up to {view.limit} tags ({view.used} in use)."
+    )
+
+
+# -- a definition's form -------------------------------------------------------------------
+
+
+def _possible(text: str) -> list[str]:
+    """One per line; blank lines left out."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _values(tag: TagDefinition | None) -> dict[str, str]:
+    if tag is None:
+        return {
+            "name": "",
+            "value": "",
+            "scope": service.Scope.ENVIRONMENT.value,
+            "description": "",
+            "possible_values": "",
+        }
+    return {
+        "name": tag.name,
+        "value": tag.value,
+        "scope": tag.scope,
+        "description": tag.description,
+        "possible_values": "\n".join(tag.possible_values),
+    }
+
+
+def _errors(error: DomainError) -> dict[str, str]:
+    message = error.message
+    for marker, field in (
+        ("tag scope", "scope"),
+        ("default value", "value"),
+        ("possible value", "possible_values"),
+        ("description", "description"),
+        ("tag name", "name"),
+        ("reserved", "name"),
+        ("already has a tag", "name"),
+        ("The value of tag", "value"),
+    ):
+        if marker in message:
+            return {field: message}
+    return {"form": message}  # the limit, values a change would strand
+
+
+def _form_page(
+    request: Request,
+    access: Access,
+    session: Session,
+    tag: TagDefinition | None,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return _page(
+        request,
+        access,
+        session,
+        "admin_tag_form.html",
+        status_code=status_code,
+        tag=tag,
+        values=values or _values(tag),
+        errors=errors or {},
+        scopes=[(scope.value, SCOPE_HINTS[scope]) for scope in service.Scope],
+        action=f"{LIST_URL}/{quote(tag.name, safe='')}/edit" if tag else f"{LIST_URL}/new",
+    )
+
+
+NameField = Annotated[str, Form(max_length=1000)]
+ValueField = Annotated[str, Form(max_length=1000)]
+ScopeField = Annotated[str, Form(max_length=32)]
+DescriptionField = Annotated[str, Form(max_length=service.MAX_DESCRIPTION + 100)]
+PossibleField = Annotated[str, Form(max_length=MAX_POSSIBLE_TEXT)]
+
+
+@router.get("/tags/new")
+def new_tag_form(request: Request, access: ManageTags, session: SessionDep) -> Response:
+    return _form_page(request, access, session, None)
+
+
+@router.post("/tags/new")
+def create_tag(
+    request: Request,
+    access: ManageTags,
+    session: SessionDep,
+    name: NameField,
+    scope: ScopeField,
+    value: ValueField = "",
+    description: DescriptionField = "",
+    possible_values: PossibleField = "",
+) -> Response:
+    description = unix_newlines(description)
+    try:
+        tag = service.create_tag(
+            session,
+            access,
+            name=name,
+            value=value,
+            scope=scope,
+            description=description,
+            possible_values=_possible(possible_values),
+        )
+    except DomainError as error:
+        session.rollback()
+        values = {
+            "name": name,
+            "value": value,
+            "scope": scope,
+            "description": description,
+            "possible_values": possible_values,
+        }
+        return _form_page(
+            request,
+            access,
+            session,
+            None,
+            values=values,
+            errors=_errors(error),
+            status_code=error.status_code,
+        )
+    return redirect(LIST_URL, flash=f"Defined the tag {tag.name} (scope {tag.scope}).")
+
+
+@router.get("/tags/{name}/edit")
+def edit_tag_form(
+    request: Request, name: TagName, access: ManageTags, session: SessionDep
+) -> Response:
+    tag = service.get_tag(session, access.caller.account_id, name)
+    return _form_page(request, access, session, tag)
+
+
+@router.post("/tags/{name}/edit")
+def update_tag(
+    request: Request,
+    name: TagName,
+    access: ManageTags,
+    session: SessionDep,
+    new_name: Annotated[str, Form(alias="name", max_length=1000)],
+    scope: ScopeField,
+    value: ValueField = "",
+    description: DescriptionField = "",
+    possible_values: PossibleField = "",
+) -> Response:
+    service.get_tag(session, access.caller.account_id, name)  # 404 first
+    description = unix_newlines(description)
+    try:
+        tag = service.update_tag(
+            session,
+            access,
+            name,
+            new_name=new_name,
+            value=value,
+            scope=scope,
+            description=description,
+            possible_values=_possible(possible_values),
+        )
+    except DomainError as error:
+        session.rollback()
+        values = {
+            "name": new_name,
+            "value": value,
+            "scope": scope,
+            "description": description,
+            "possible_values": possible_values,
+        }
+        return _form_page(
+            request,
+            access,
+            session,
+            service.get_tag(session, access.caller.account_id, name),
+            values=values,
+            errors=_errors(error),
+            status_code=error.status_code,
+        )
+    return redirect(LIST_URL, flash=f"Saved the tag {tag.name}.")
+
+
+@router.post("/tags/{name}/delete")
+def delete_tag(name: TagName, access: ManageTags, session: SessionDep) -> Response:
+    shown = service.get_tag(session, access.caller.account_id, name).name
+    service.delete_tag(session, access, name)
+    return redirect(
+        LIST_URL, flash=f"Deleted the tag {shown} with its values in spaces and on blueprints."
+    )
