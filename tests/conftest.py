@@ -61,7 +61,7 @@ def _empty_tables(engine: Engine) -> None:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        data_dir=tmp_path,
+        data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key="test-secret",
         argon2_time_cost=1,

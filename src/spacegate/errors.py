@@ -167,10 +167,16 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
         # Two requests at the same moment can both pass a service's "is it free?" check
         # (PostgreSQL runs them side by side); the unique constraint then refuses the
         # second one. That is the duplicate the service reports with 409, not a failure.
-        if not _is_unique_violation(exc):
+        # Likewise a foreign key refuses a row whose parent another request deleted
+        # meanwhile (a role removed while being assigned).
+        if _is_unique_violation(exc):
+            log.info("a unique constraint refused a concurrent duplicate: %s", exc.orig)
+            message = "That already exists: another request created it at the same moment."
+        elif _is_foreign_key_violation(exc):
+            log.info("a foreign key refused a concurrent change: %s", exc.orig)
+            message = "Something this change refers to was removed meanwhile; reload and try again."
+        else:
             return await _unexpected(request, exc)
-        log.info("a unique constraint refused a concurrent duplicate: %s", exc.orig)
-        message = "That already exists: another request created it at the same moment."
         return await _domain(request, Conflict(message))
 
 
@@ -179,3 +185,11 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "23505" or getattr(
         exc.orig, "sqlite_errorname", None
     ) in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+def _is_foreign_key_violation(exc: IntegrityError) -> bool:
+    """PostgreSQL's foreign_key_violation (23503), or SQLite's FOREIGN KEY failure."""
+    return (
+        getattr(exc.orig, "sqlstate", None) == "23503"
+        or getattr(exc.orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_FOREIGNKEY"
+    )

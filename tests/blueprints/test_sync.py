@@ -290,7 +290,7 @@ def test_the_sync_cache_cannot_be_used_as_a_repository(
     cache = runtime.settings.data_dir / "git-cache" / "1-0123456789abcdef.git"
     body = {"name": "sneaky", "url": cache.as_uri()}
     error = error_of(client.post(REPOS, json=body, headers=team.space_admin.headers), 422)
-    assert "cache" in error["message"]
+    assert "data directory" in error["message"]
 
 
 def test_local_repositories_can_be_switched_off(

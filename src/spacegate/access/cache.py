@@ -46,6 +46,10 @@ class IndexCache:
         self._poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._entries: dict[int, tuple[int, AccountIndex]] = {}
+        # Bumped by every invalidation: an index whose load overlapped one is not kept,
+        # since it may hold grants read before the change committed.
+        self._epoch = 0
+        self._generations: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.loads = 0  # how many indexes were built (observability and tests)
@@ -57,18 +61,23 @@ class IndexCache:
         entry = self._entries.get(account_id)
         if entry is not None:
             return entry[1]
+        with self._lock:
+            before = (self._epoch, self._generations.get(account_id, 0))
         version, index = load_index(session, account_id)
         with self._lock:
             self.loads += 1
-            self._entries[account_id] = (version, index)
+            if before == (self._epoch, self._generations.get(account_id, 0)):
+                self._entries[account_id] = (version, index)
         return index
 
     def invalidate(self, account_ids: set[int] | None = None) -> None:
         with self._lock:
             if account_ids is None:
+                self._epoch += 1
                 self._entries.clear()
             else:
                 for account_id in account_ids:
+                    self._generations[account_id] = self._generations.get(account_id, 0) + 1
                     self._entries.pop(account_id, None)
 
     def _after_commit(self, session: Session) -> None:
@@ -92,6 +101,7 @@ class IndexCache:
             }
             for account_id in stale:
                 del self._entries[account_id]
+                self._generations[account_id] = self._generations.get(account_id, 0) + 1
 
     def start(self) -> None:
         if self._thread is not None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from spacegate.access.context import Actor
 from spacegate.audit.models import AuditEvent
+from spacegate.errors import InvalidInput
 
 
 def record(
@@ -68,5 +69,11 @@ def list_events(
 
 
 def _aware(moment: datetime) -> datetime:
-    """A time given without a zone is taken as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A time given without a zone is taken as UTC; one that is beyond the calendar
+    once in UTC (year 1 east of UTC, year 9999 west of it) is bad input."""
+    if not moment.tzinfo:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"The time {moment.isoformat()} is out of range in UTC.") from None

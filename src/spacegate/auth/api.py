@@ -89,10 +89,13 @@ def create_long_token(
     narrowed to `permissions` and `spaces`. It is shown once; only its hash is kept."""
     space_ids: list[int] | None = None
     if body.spaces is not None:
+        index = runtime.authz.get(session, caller.account_id)
         space_ids = []
         for name in body.spaces:
             space = find_space(session, caller.account_id, name)
-            if space is None:
+            # A space the user cannot see is answered as unknown (rule 3); one they see
+            # but their narrowed token does not is refused by the service (403).
+            if space is None or not index.can_see_space(caller.user_id, space.id):
                 raise InvalidInput(f"There is no space named '{name}'.")
             space_ids.append(space.id)
     issued = service.create_api_token(

@@ -69,7 +69,12 @@ class Snapshot:
 def locate(url: str) -> Location:
     """Classify `url`. Raises GitError for a scheme other than http, https or file, for
     credentials written into the URL, and for a relative local path."""
-    parts = urlsplit(url)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise GitError("The repository URL must not contain control characters.")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise GitError(f"'{url}' is not a valid URL.") from None
     if parts.scheme in ("http", "https"):
         if not parts.hostname:
             raise GitError(f"'{url}' has no host name.")
@@ -82,7 +87,10 @@ def locate(url: str) -> Location:
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise GitError("A file:// URL must name a path on this server (file:///path).")
-        return Location("local", unquote(parts.path))
+        path = unquote(parts.path)
+        if "\x00" in path:
+            raise GitError("The repository URL must not contain control characters.")
+        return Location("local", path)
     if parts.scheme == "" and url.startswith("/"):
         return Location("local", url)
     raise GitError(

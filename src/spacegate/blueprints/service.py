@@ -66,8 +66,11 @@ class SyncResult:
 # -- repository fields -----------------------------------------------------------------
 
 
-def _locate(url: str, settings: Settings) -> git.Location:
-    """Where `url` points, if this installation may read from there. Raises GitError."""
+def locate_allowed(url: str, settings: Settings) -> git.Location:
+    """Where `url` points, if this installation may read from there. Raises GitError.
+
+    Used at sync and again when a launch fetches a grain's source, so turning
+    SPACEGATE_LOCAL_REPOSITORIES off takes effect for both."""
     location = git.locate(url)
     if location.kind == "local":
         if not settings.local_repositories:
@@ -75,10 +78,11 @@ def _locate(url: str, settings: Settings) -> git.Location:
                 "This installation does not read repositories from its own disk; use an "
                 "http(s) URL."
             )
-        # The sync caches of every account live there: never a repository to read.
-        cache_root = (settings.data_dir / git.CACHE_DIR).resolve()
-        if Path(location.target).resolve().is_relative_to(cache_root):
-            raise git.GitError("That path is spacegate's own cache, not a repository.")
+        # Every account's caches, work directories and the installation secret live in
+        # the data directory: never a repository to read.
+        data_root = settings.data_dir.resolve()
+        if Path(location.target).resolve().is_relative_to(data_root):
+            raise git.GitError("That path is inside spacegate's data directory, not a repository.")
     return location
 
 
@@ -87,7 +91,7 @@ def _clean_url(url: str, settings: Settings) -> str:
     if not url or len(url) > 1000:
         raise InvalidInput("The repository URL must be 1 to 1000 characters long.")
     try:
-        _locate(url, settings)
+        locate_allowed(url, settings)
     except git.GitError as error:
         raise InvalidInput(str(error)) from None
     return url
@@ -337,7 +341,7 @@ def sync_repository(
                     "changed?); set the token again."
                 ) from None
         snapshot = git.read_branch(
-            _locate(repository.url, settings),
+            locate_allowed(repository.url, settings),
             repository.branch,
             repository.path.rstrip("/"),
             git.cache_path(settings.data_dir, repository.id, repository.url),

@@ -339,7 +339,11 @@ class _Validator:
                 source = None
             path = source.get("path") if source else None
             store = source.get("store") if source else None
-            if kind in SOURCED_KINDS and not (isinstance(path, str) and path.strip()):
+            if (
+                isinstance(kind, str)
+                and kind in SOURCED_KINDS
+                and not (isinstance(path, str) and path.strip())
+            ):
                 self.error(
                     f"Grain '{name}' of kind {kind} needs spec.source.path: where its code is.",
                     "grains",

@@ -82,7 +82,13 @@ class Report:
 def clean_range(start: date | None, end: date | None) -> tuple[date, date]:
     """Both days included; by default the last 30 days up to today (UTC)."""
     end = end or utcnow().date()
-    start = start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if end >= date.max:  # a report reads up to the day after `to`
+        raise InvalidInput(f"'to' must be before {date.max.isoformat()}.")
+    if start is None:
+        try:
+            start = end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        except OverflowError:
+            raise InvalidInput("Give 'from' as well for a range this early.") from None
     if start > end:
         raise InvalidInput("'from' must not be after 'to'.")
     if (end - start).days + 1 > MAX_RANGE_DAYS:
@@ -314,15 +320,18 @@ class IngestResult:
 def parse_csv(text: str) -> list[dict[str, Any]]:
     """Rows of a CSV with a header naming `environment_id, date, amount[, currency]`."""
     reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    missing = [name for name in CSV_COLUMNS[:3] if name not in header]
-    if missing:
-        raise InvalidInput(
-            f"The CSV header must name {', '.join(CSV_COLUMNS)} (currency is optional); "
-            f"missing: {', '.join(missing)}."
-        )
-    reader.fieldnames = header
-    return [dict(row) for row in reader]
+    try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+        missing = [name for name in CSV_COLUMNS[:3] if name not in header]
+        if missing:
+            raise InvalidInput(
+                f"The CSV header must name {', '.join(CSV_COLUMNS)} (currency is optional); "
+                f"missing: {', '.join(missing)}."
+            )
+        reader.fieldnames = header
+        return [dict(row) for row in reader]
+    except csv.Error as error:
+        raise InvalidInput(f"The CSV cannot be read (line {reader.line_num}): {error}.") from None
 
 
 def _clean_record(

@@ -24,7 +24,10 @@ def parse_duration(value: str) -> timedelta:
             f"'{value}' is not an ISO 8601 duration; write it like PT120M (120 minutes)."
         )
     parts = {key: float(found) for key, found in match.groupdict().items() if found}
-    duration = timedelta(**parts)
+    try:
+        duration = timedelta(**parts)
+    except (OverflowError, ValueError):
+        raise InvalidInput("The duration must be at most 365 days.") from None
     if duration <= timedelta(0):
         raise InvalidInput("The duration must be longer than zero.")
     if duration > MAX_DURATION:
@@ -51,4 +54,7 @@ def parse_time(value: str) -> datetime:
         raise InvalidInput(
             f"'{value}' is not an ISO 8601 time; write it like 2025-01-31T18:00:00Z."
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"'{value}' is out of the range of times spacegate handles.") from None

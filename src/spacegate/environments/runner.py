@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.blueprints import git
 from spacegate.blueprints.models import Repository
+from spacegate.blueprints.service import locate_allowed
 from spacegate.cloudaccounts.models import CloudAccount
 from spacegate.crypto import SecretBox
 from spacegate.db import transaction, utcnow
@@ -221,6 +222,8 @@ class Runner:
             environment = self._claimed(session, job)
             if environment is None:
                 return False
+            # Still working: renew the lease, so that no other worker takes it up again.
+            environment.claimed_at = utcnow()
             environment.resources = [dict(resource) for resource in run.resources]
             environment.errors = [*environment.errors, *run.errors]
             run.errors = []
@@ -267,7 +270,7 @@ class Runner:
                     token = None
             url, branch, repository_id = repository.url, repository.branch, repository.id
         try:
-            location = git.locate(url)
+            location = locate_allowed(url, self._settings)
         except git.GitError as error:
             raise ExecutorError(str(error)) from None
         export_folder(
@@ -321,12 +324,20 @@ class Runner:
                 failed = True
                 break
             run.log.append(result.log)
-            run.resources.append(result.resource)
+            # Later grains' templates get the real outputs; what is kept (and shown to
+            # every member of the space) never carries a sensitive input or credential.
+            resource = dict(result.resource)
+            if isinstance(resource.get("outputs"), dict):
+                resource["outputs"] = {
+                    key: run.scrub(value) if isinstance(value, str) else value
+                    for key, value in resource["outputs"].items()
+                }
+            run.resources.append(resource)
             grain_outputs[grain_job.grain] = result.outputs
             if not self._save(job, run):
                 return
         outputs: dict[str, str | None] = {
-            entry["name"]: render_text(entry.get("value") or "", context)
+            entry["name"]: run.scrub(render_text(entry.get("value") or "", context))
             for entry in run.plan.get("outputs", [])
         }
         now = utcnow()

@@ -525,7 +525,8 @@ def accept(
     session.flush()
     granted: list[dict[str, Any]] = []
     for grant in invitation.spaces:
-        space = session.get(Space, grant["space_id"])
+        # A deleted space's id is set to None (`spaces.service._forget_space_id`).
+        space = session.get(Space, grant["space_id"]) if grant["space_id"] is not None else None
         if space is None or space.account_id != account.id:
             notes.append(f"The space '{grant['space_name']}' was deleted; its role was skipped.")
             continue

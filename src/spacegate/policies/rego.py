@@ -39,6 +39,10 @@ _PACKAGE = re.compile(
 # the message's length) and locations such as `policy.rego|39|2` (byte offset, length).
 _MESSAGE = re.compile(r"\(errormsg (\d+):")
 _LOCATION = re.compile(re.escape(MODULE_NAME) + r"\|(\d+)\|(\d+)")
+# `opa.runtime()` answers the server's process environment (secret key, database and
+# SMTP passwords): no policy may call it, however it is spelled (`opa .runtime()`,
+# `opa["runtime"]()`, a comment between the two). The `opa` namespace holds nothing else.
+_OPA_BUILTIN = re.compile(r"(?<![\w.])opa(?:\s|#[^\n]*)*[.\[]")
 
 
 class RegoFailure(Exception):
@@ -88,6 +92,10 @@ def describe_errors(text: str, source: str) -> str:
 
 
 def _interpreter(source: str, data: dict[str, Any], input_document: Any) -> Any:
+    if _OPA_BUILTIN.search(source):
+        raise RegoFailure(
+            "the module refers to the opa.runtime built-in, which spacegate does not allow"
+        )
     interpreter = Interpreter()
     interpreter.log_level = LogLevel.NONE
     interpreter.strict_built_in_errors = True

@@ -20,6 +20,7 @@ from spacegate.authz.catalog import (
 )
 from spacegate.authz.masks import effective_account_mask, mask_of, sorted_permissions
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
+from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole
 from spacegate.spaces.models import Space, SpaceMembership
@@ -247,6 +248,7 @@ def update_role(
     if name is not None:
         new_name = clean_name(name, "role")
         _ensure_new_name(session, role.account_id, new_name, except_id=role.id)
+        _retarget_invitations(session, role, new_name)
         role.name, role.name_key = new_name, new_name.lower()
         mark_changed(session, role.account_id)  # the index shows role names in explanations
     if description is not None:
@@ -278,6 +280,7 @@ def delete_role(session: Session, access: Access, name: str) -> None:
             "change those assignments first.",
             details={"assignments": assignments},
         )
+    _retarget_invitations(session, role, None)
     audit.record(
         session,
         access.caller.actor,
@@ -287,6 +290,32 @@ def delete_role(session: Session, access: Access, name: str) -> None:
         before=_snapshot(role),
     )
     session.delete(role)
+
+
+def _retarget_invitations(session: Session, role: CustomRole, new_name: str | None) -> None:
+    """Pending invitations name their roles, and sign-up resolves the names then; keep
+    them on the role they were checked against (rule 4), whatever later takes its name.
+    A rename follows the role; a deletion leaves the account role Member and drops the
+    space grant."""
+    old_key = role.name_key
+    pending = session.scalars(
+        select(Invitation).where(
+            Invitation.account_id == role.account_id,
+            Invitation.state == InvitationState.PENDING.value,
+        )
+    )
+    for invitation in pending:
+        if Level(role.level) is Level.ACCOUNT:
+            if invitation.account_role.lower() == old_key:
+                invitation.account_role = new_name or BuiltinRole.MEMBER.value
+            continue
+        if not any(grant["space_role"].lower() == old_key for grant in invitation.spaces):
+            continue
+        invitation.spaces = [
+            {**grant, "space_role": new_name} if grant["space_role"].lower() == old_key else grant
+            for grant in invitation.spaces
+            if new_name is not None or grant["space_role"].lower() != old_key
+        ]
 
 
 def role_assignments(session: Session, role_id: int) -> list[str]:

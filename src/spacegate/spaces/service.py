@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from spacegate.access.cache import mark_changed
 from spacegate.access.context import Access
 from spacegate.audit import service as audit
+from spacegate.auth.models import Token, TokenKind
 from spacegate.authz import BuiltinRole, Level, Permission
 from spacegate.authz.masks import sorted_permissions
 from spacegate.environments.live import live_environment_names
 from spacegate.environments.models import Environment
 from spacegate.errors import Conflict, InvalidInput, NotFound
+from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
 from spacegate.roles.service import custom_role_names, ensure_may_grant, resolve_role, role_name
 from spacegate.spaces.models import Space, SpaceMembership
@@ -151,8 +153,34 @@ def delete_space(session: Session, access: Access, space: Space) -> None:
         target=space.name,
         before={"members": members},
     )
+    _forget_space_id(session, space)
     session.delete(space)
     mark_changed(session, space.account_id)
+
+
+def _forget_space_id(session: Session, space: Space) -> None:
+    """Drop a deleted space's id from what keeps space ids without a foreign key: on
+    SQLite the newest space's id goes, once it is deleted, to the next space created,
+    which must not inherit a pending invitation's role or an API token's narrowing.
+    An invitation keeps the grant with no id, so sign-up can say it was skipped."""
+    pending = session.scalars(
+        select(Invitation).where(
+            Invitation.account_id == space.account_id,
+            Invitation.state == InvitationState.PENDING.value,
+        )
+    )
+    for invitation in pending:
+        if any(grant.get("space_id") == space.id for grant in invitation.spaces):
+            invitation.spaces = [
+                {**grant, "space_id": None} if grant.get("space_id") == space.id else grant
+                for grant in invitation.spaces
+            ]
+    tokens = session.scalars(
+        select(Token).where(Token.account_id == space.account_id, Token.kind == TokenKind.API)
+    )
+    for token in tokens:
+        if token.space_ids and space.id in token.space_ids:
+            token.space_ids = [space_id for space_id in token.space_ids if space_id != space.id]
 
 
 # -- members ---------------------------------------------------------------------------

@@ -60,8 +60,12 @@ def as_text(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{key}: {as_text(item)}" for key, item in value.items()) or "none"
     if isinstance(value, str) and _ISO_TIME.match(value):
-        moment = datetime.fromisoformat(value)
-        return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M UTC")
+        try:  # any text can look like a time (a role's name), and still not be one
+            moment = datetime.fromisoformat(value)
+            moment = moment.astimezone(UTC) if moment.tzinfo else moment
+        except (ValueError, OverflowError):
+            return value
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
     return str(value)
 
 
@@ -125,7 +129,8 @@ def audit_page(
             target=values["target"] or None,
             action=values["action"] or None,
             since=_midnight(first) if first else None,
-            until=_midnight(last + timedelta(days=1)) if last else None,
+            # The last day of the calendar has no next midnight: no upper bound then.
+            until=_midnight(last + timedelta(days=1)) if last and last < date.max else None,
         )
         events = service.list_events(
             session,

@@ -12,6 +12,7 @@ from spacegate.access.guard import SignedIn, access_for
 from spacegate.auth import service as auth
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
+from spacegate.pagination import MAX_ID
 from spacegate.users import service as users
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
@@ -117,7 +118,7 @@ def create_token(
 def revoke_token(
     caller: Me,
     session: SessionDep,
-    token_id: Annotated[int, Form(ge=1)],
+    token_id: Annotated[int, Form(ge=1, le=MAX_ID)],
 ) -> Response:
     name = next((t.name for t in auth.list_api_tokens(session, caller) if t.id == token_id), "")
     auth.revoke_api_token(session, caller, token_id)

@@ -26,6 +26,7 @@ from spacegate.blueprints.models import Blueprint
 from spacegate.blueprints.schemas import InputOut
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
+from spacegate.pagination import MAX_ID
 from spacegate.runtime import Runtime
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
@@ -43,7 +44,7 @@ SetupRepositories = Annotated[
     SpaceAccess, Depends(RequireSpace(Permission.SETUP_BLUEPRINT_REPOSITORIES))
 ]
 RepoName = Annotated[str, Path(max_length=200)]
-After = Annotated[int | None, Query(ge=0, description="Show what comes after this id.")]
+After = Annotated[int | None, Query(ge=0, le=MAX_ID, description="Show what comes after this id.")]
 BlueprintField = Annotated[str, Form(max_length=255)]
 RepositoryField = Annotated[str, Form(max_length=200)]
 

@@ -36,6 +36,7 @@ from spacegate.environments import service
 from spacegate.environments.models import ENDED_STATUSES, Environment, EnvironmentStatus
 from spacegate.environments.schemas import EnvironmentOut
 from spacegate.errors import DomainError, InvalidInput
+from spacegate.pagination import MAX_ID
 from spacegate.policies.service import PolicyDenied
 from spacegate.settings import Settings
 from spacegate.tags import service as tags
@@ -161,7 +162,7 @@ def environments_page(
     session: SessionDep,
     runtime: RuntimeDep,
     show: Annotated[str, Query(max_length=8)] = "all",
-    before: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> Response:
     """`show`: `all` (the running ones, everyone's), `mine` (mine, running) or `ended`."""
     show = show.strip().lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -36,7 +36,7 @@ def render(
 ) -> HTMLResponse:
     values: dict[str, Any] = {
         "csrf_token": csrf.token_for(request),
-        "flash": request.cookies.get(FLASH_COOKIE),
+        "flash": unquote(request.cookies.get(FLASH_COOKIE) or ""),
         "errors": {},
         "values": {},
         **(context or {}),
@@ -56,7 +56,11 @@ def redirect(url: str, *, flash: str | None = None) -> RedirectResponse:
     """Post/redirect/get, with an optional one-time message for the next page."""
     response = RedirectResponse(url, status_code=303)
     if flash:
-        response.set_cookie(FLASH_COOKIE, flash[:300], httponly=True, samesite="lax", max_age=60)
+        # Percent-encoded: a header carries Latin-1 only, and a name in the message may
+        # hold any character (a raw one beyond Latin-1 was a 500).
+        response.set_cookie(
+            FLASH_COOKIE, quote(flash[:300]), httponly=True, samesite="lax", max_age=60
+        )
     return response
 
 

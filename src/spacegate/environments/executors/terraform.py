@@ -46,8 +46,11 @@ class TerraformExecutor:
         return kind == "terraform"
 
     def _run(self, job: GrainJob, args: Sequence[str], log: list[str]) -> str:
+        # The server's own settings (database URL, installation secret, SMTP password)
+        # are not the blueprint's business: terraform runs code from the repository.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
         env = {
-            **os.environ,
+            **inherited,
             "TF_IN_AUTOMATION": "1",
             "TF_INPUT": "0",
             "CHECKPOINT_DISABLE": "1",
