@@ -85,19 +85,23 @@ class AccountIndex:
         self.user_ids: dict[str, int] = dict(grants.user_ids)
         self.space_ids: dict[str, int] = dict(grants.space_ids)
         self.account_roles: dict[int, RoleKey] = dict(grants.account_roles)
-        self._account_masks: dict[int, int] = {
-            user: effective_account_mask(role_masks.get(role, 0))
-            for user, role in self.account_roles.items()
-        }
+        # Only non-zero masks: most users are Members (mask 0), and a denied check then
+        # falls back to a small dict instead of a second random lookup in a large one.
+        self._account_masks: dict[int, int] = {}
+        for user, role in self.account_roles.items():
+            mask = effective_account_mask(role_masks.get(role, 0))
+            if mask:
+                self._account_masks[user] = mask
         self.space_roles: dict[int, RoleKey] = {}
         self._space_masks: dict[int, int] = {}
         for user, space, space_role in grants.space_roles:
-            account_mask = self._account_masks.get(user)
-            if account_mask is None:  # not an active user of this account
+            if user not in self.account_roles:  # not an active user of this account
                 continue
             key = pair_key(user, space)
             self.space_roles[key] = space_role
-            self._space_masks[key] = account_mask | role_masks.get(space_role, 0)
+            self._space_masks[key] = self._account_masks.get(user, 0) | role_masks.get(
+                space_role, 0
+            )
 
     # -- decisions -------------------------------------------------------------------
 
@@ -109,10 +113,16 @@ class AccountIndex:
         return self._account_masks.get(user_id, 0) if mask is None else mask
 
     def check(self, user_id: int, permission: Permission, space_id: int | None = None) -> bool:
-        """True when the user holds `permission` (in `space_id`, for space permissions)."""
+        """True when the user holds `permission` (in `space_id`, for space permissions).
+
+        The hot path: `space_mask` and `pair_key` are inlined here on purpose (a Python
+        call costs as much as the lookups themselves)."""
         if space_id is None:
             return bool(self._account_masks.get(user_id, 0) & BIT[permission])
-        return bool(self.space_mask(user_id, space_id) & BIT[permission])
+        mask = self._space_masks.get((user_id << 32) | space_id)
+        if mask is None:
+            mask = self._account_masks.get(user_id, 0)
+        return bool(mask & BIT[permission])
 
     def permissions(self, user_id: int, space_id: int | None = None) -> frozenset[Permission]:
         mask = (
@@ -125,7 +135,7 @@ class AccountIndex:
         return bool(self.space_mask(user_id, space_id) & SPACE_LEVEL_MASK)
 
     def is_active_user(self, user_id: int) -> bool:
-        return user_id in self._account_masks
+        return user_id in self.account_roles
 
     def role_mask(self, role: RoleKey) -> int:
         definition = self.roles.get(role)
