@@ -137,6 +137,24 @@ def ensure_may_grant(access: Access, role: RoleRef, space_id: int | None) -> Non
         )
 
 
+def ensure_may_manage_holder(
+    access: Access, role: RoleKey, level: Level, space_id: int | None, who: str
+) -> None:
+    """Rule 4 the other way round: changing or removing someone's role is only for a
+    granter whose own permissions cover that role; otherwise a weaker manager could
+    strip (or, by deactivation and reactivation, play with) a stronger user."""
+    held = access.index.role_mask(role)
+    if level is Level.ACCOUNT:
+        held = effective_account_mask(held)
+    beyond = held & ~access.mask(space_id)
+    if beyond:
+        missing = ", ".join(sorted_permissions(beyond))
+        raise Forbidden(
+            f"{who} holds permissions you do not ({missing}); you cannot change or remove "
+            "their role."
+        )
+
+
 # -- custom roles ------------------------------------------------------------------------
 
 

@@ -19,7 +19,13 @@ from spacegate.environments.models import Environment
 from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
-from spacegate.roles.service import custom_role_names, ensure_may_grant, resolve_role, role_name
+from spacegate.roles.service import (
+    custom_role_names,
+    ensure_may_grant,
+    ensure_may_manage_holder,
+    resolve_role,
+    role_name,
+)
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users import service as users
 from spacegate.users.models import User
@@ -258,15 +264,26 @@ def add_member(
     return MemberView(user, role.name, membership.created_at)
 
 
+def _existing_membership(
+    session: Session, access: Access, space: Space, user: User
+) -> SpaceMembership:
+    """The user's membership, which the caller's own permissions in the space must cover."""
+    membership = _membership(session, space, user)
+    if membership is None:
+        raise NotFound(f"{user.email} is not a member of space '{space.name}'.")
+    role = membership.role if membership.role is not None else membership.custom_role_id
+    assert role is not None, "the schema's check constraint keeps exactly one role set"
+    ensure_may_manage_holder(access, role, Level.SPACE, space.id, user.email)
+    return membership
+
+
 def set_member_role(
     session: Session, access: Access, space: Space, email: str, space_role: str
 ) -> MemberView:
     role = resolve_role(session, space.account_id, space_role, Level.SPACE)
     ensure_may_grant(access, role, space.id)
     user = _account_user(session, space, email)
-    membership = _membership(session, space, user)
-    if membership is None:
-        raise NotFound(f"{user.email} is not a member of space '{space.name}'.")
+    membership = _existing_membership(session, access, space, user)
     names = custom_role_names(session, space.account_id)
     before = role_name(membership.role, membership.custom_role_id, names)
     membership.role, membership.custom_role_id = role.builtin, role.custom_id
@@ -286,9 +303,7 @@ def set_member_role(
 
 def remove_member(session: Session, access: Access, space: Space, email: str) -> None:
     user = _account_user(session, space, email)
-    membership = _membership(session, space, user)
-    if membership is None:
-        raise NotFound(f"{user.email} is not a member of space '{space.name}'.")
+    membership = _existing_membership(session, access, space, user)
     names = custom_role_names(session, space.account_id)
     before = role_name(membership.role, membership.custom_role_id, names)
     session.delete(membership)

@@ -17,12 +17,13 @@ from spacegate.audit import service as audit
 from spacegate.auth import service as auth_service
 from spacegate.auth.passwords import Passwords, check_password_policy
 from spacegate.authz import BuiltinRole, Level, Permission
-from spacegate.errors import Conflict, Forbidden, LastAdmin, NotFound
+from spacegate.errors import Conflict, LastAdmin, NotFound
 from spacegate.names import clean_email
 from spacegate.roles.service import (
     RoleRef,
     custom_role_names,
     ensure_may_grant,
+    ensure_may_manage_holder,
     list_roles,
     resolve_role,
     role_name,
@@ -192,16 +193,11 @@ def _lock_account_and_get_user(session: Session, account_id: int, email: str) ->
 
 
 def _ensure_may_manage(access: Access, user: User) -> None:
-    """Changing, deactivating or removing an Account Admin is an Admin-granting power:
-    without INVITE_ACCOUNT_ADMINS, a user manager could otherwise strip or revive
-    admins (rule 4)."""
-    if user.account_role == BuiltinRole.ADMIN.value and not access.has(
-        Permission.INVITE_ACCOUNT_ADMINS
-    ):
-        raise Forbidden(
-            f"{user.email} is an Account Admin; only holders of Invite new account admins "
-            "can change, deactivate or remove them."
-        )
+    """Changing, deactivating or removing a user needs permissions covering their account
+    role: a user manager without INVITE_ACCOUNT_ADMINS cannot touch an Admin (rule 4)."""
+    current = user.account_role if user.account_role is not None else user.account_custom_role_id
+    assert current is not None, "the schema's check constraint keeps exactly one role set"
+    ensure_may_manage_holder(access, current, Level.ACCOUNT, None, user.email)
 
 
 def _ensure_another_active_admin(session: Session, user: User, doing: str) -> None:
