@@ -13,7 +13,7 @@ from spacegate.accounts.service import any_account
 from spacegate.auth import service as auth_service
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import RateLimited, Unauthorized
-from spacegate.web.csrf import verify_csrf
+from spacegate.web.csrf import served_over_https, verify_csrf
 from spacegate.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -77,7 +77,7 @@ def login_submit(
         secret,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=served_over_https(request),
         max_age=runtime.settings.console_session_hours * 3600,
     )
     return response

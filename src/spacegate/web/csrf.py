@@ -27,6 +27,14 @@ def token_for(request: Request) -> str:
     return str(token)
 
 
+def served_over_https(request: Request) -> bool:
+    """Whether cookies must be `Secure`: the request came over HTTPS, or the installation's
+    public URL is HTTPS (behind a proxy that terminates TLS, the app itself sees HTTP)."""
+    runtime = getattr(request.app.state, "runtime", None)
+    public_url = runtime.settings.public_url if runtime is not None else None
+    return request.url.scheme == "https" or bool(public_url and public_url.startswith("https:"))
+
+
 def set_cookie(request: Request, response: Response) -> None:
     token = getattr(request.state, _STATE_KEY, None)
     if token and request.cookies.get(CSRF_COOKIE) != token:
@@ -35,7 +43,7 @@ def set_cookie(request: Request, response: Response) -> None:
             token,
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=served_over_https(request),
         )
 
 
