@@ -20,15 +20,26 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """Base of every error a service may raise. `message` is shown to the user."""
+    """Base of every error a service may raise. `message` is shown to the user.
+
+    `field`, when given, names the form field the error is about (as the console's
+    forms name it), so a page can show the message beside that field. It is not part
+    of the API's error body."""
 
     status_code = 400
     name = "BadRequest"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.field = field
 
     def headers(self) -> dict[str, str]:
         return {}

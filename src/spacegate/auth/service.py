@@ -231,7 +231,10 @@ def create_api_token(
 ) -> IssuedToken:
     limit = settings.api_token_max_days
     if limit is not None and (expires_in_days is None or expires_in_days > limit):
-        raise InvalidInput(f"API tokens on this installation must expire within {limit} days.")
+        raise InvalidInput(
+            f"API tokens on this installation must expire within {limit} days.",
+            field="expires_in_days",
+        )
     _ensure_within_caller_token(caller, permissions, space_ids)
     user = session.get(User, caller.user_id)
     assert user is not None, "an authenticated caller's user exists"

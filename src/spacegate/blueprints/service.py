@@ -89,11 +89,11 @@ def locate_allowed(url: str, settings: Settings) -> git.Location:
 def _clean_url(url: str, settings: Settings) -> str:
     url = url.strip()
     if not url or len(url) > 1000:
-        raise InvalidInput("The repository URL must be 1 to 1000 characters long.")
+        raise InvalidInput("The repository URL must be 1 to 1000 characters long.", field="url")
     try:
         locate_allowed(url, settings)
     except git.GitError as error:
-        raise InvalidInput(str(error)) from None
+        raise InvalidInput(str(error), field="url") from None
     return url
 
 
@@ -111,7 +111,7 @@ def _clean_branch(branch: str) -> str:
         or any(ord(ch) < 32 or ord(ch) == 127 for ch in branch)
     )
     if bad:
-        raise InvalidInput(f"'{branch}' is not a valid git branch name.")
+        raise InvalidInput(f"'{branch}' is not a valid git branch name.", field="branch")
     return branch
 
 
@@ -120,7 +120,7 @@ def _clean_folder(path: str) -> str:
     "/" is the repository's root."""
     parts = [p for p in PurePosixPath(path.strip()).parts if p not in ("/", ".")]
     if any(p == ".." for p in parts) or "\\" in path or len(path) > 500:
-        raise InvalidInput(f"'{path}' is not a folder inside the repository.")
+        raise InvalidInput(f"'{path}' is not a folder inside the repository.", field="path")
     return "/".join(parts) + "/" if parts else ""
 
 
@@ -128,7 +128,8 @@ def _clean_token(token: str) -> str:
     token = token.strip()
     if len(token) > MAX_TOKEN_LENGTH or any(ch.isspace() for ch in token):
         raise InvalidInput(
-            f"The token must have no spaces and at most {MAX_TOKEN_LENGTH} characters."
+            f"The token must have no spaces and at most {MAX_TOKEN_LENGTH} characters.",
+            field="token",
         )
     return token
 
@@ -191,7 +192,10 @@ def _ensure_free_name(
 ) -> None:
     existing = _find_repository(session, space, name)
     if existing is not None and existing.id != except_id:
-        raise Conflict(f"Space '{space.name}' already has a repository named '{existing.name}'.")
+        raise Conflict(
+            f"Space '{space.name}' already has a repository named '{existing.name}'.",
+            field="name",
+        )
 
 
 def create_repository(

@@ -124,7 +124,8 @@ def clean_details(provider: Provider, details: Mapping[str, Any]) -> dict[str, s
     if unknown:
         raise InvalidInput(
             f"Unknown detail '{unknown[0]}' for a {provider.value} cloud account; "
-            f"expected: {', '.join(sorted(known))}."
+            f"expected: {', '.join(sorted(known))}.",
+            field=f"details.{unknown[0]}",
         )
     cleaned: dict[str, str] = {}
     for spec in (*required, *optional):
@@ -132,14 +133,21 @@ def clean_details(provider: Provider, details: Mapping[str, Any]) -> dict[str, s
         if value is None or value == "":
             if spec in required:
                 raise InvalidInput(
-                    f"A {provider.value} cloud account needs the detail '{spec.name}'."
+                    f"A {provider.value} cloud account needs the detail '{spec.name}'.",
+                    field=f"details.{spec.name}",
                 )
             continue
         if not isinstance(value, str):
-            raise InvalidInput(f"The detail '{spec.name}' must be a string ({spec.rule}).")
+            raise InvalidInput(
+                f"The detail '{spec.name}' must be a string ({spec.rule}).",
+                field=f"details.{spec.name}",
+            )
         value = value.strip()
         if not spec.pattern.match(value):
-            raise InvalidInput(f"The detail '{spec.name}' must be {spec.rule}; got '{value}'.")
+            raise InvalidInput(
+                f"The detail '{spec.name}' must be {spec.rule}; got '{value}'.",
+                field=f"details.{spec.name}",
+            )
         cleaned[spec.name] = value
     return cleaned
 
@@ -154,12 +162,16 @@ def clean_credentials(provider: Provider, credentials: Mapping[str, str]) -> tup
     shape = next((s for s in shapes if {f.name for f in s.required} <= given), None)
     if shape is None:
         accepted = " or ".join("{" + ", ".join(f.name for f in s.required) + "}" for s in shapes)
-        raise InvalidInput(f"A {provider.value} cloud account needs credentials {accepted}.")
+        raise InvalidInput(
+            f"A {provider.value} cloud account needs credentials {accepted}.",
+            field="credentials",
+        )
     unknown = sorted(given - shape.keys)
     if unknown:
         raise InvalidInput(
             f"Unknown credential field '{unknown[0]}' for {provider.value} "
-            f"{shape.kind} credentials; expected: {', '.join(sorted(shape.keys))}."
+            f"{shape.kind} credentials; expected: {', '.join(sorted(shape.keys))}.",
+            field=f"credentials.{unknown[0]}",
         )
     cleaned: dict[str, str] = {}
     for spec in (*shape.required, *shape.optional):
@@ -168,7 +180,10 @@ def clean_credentials(provider: Provider, credentials: Mapping[str, str]) -> tup
             continue
         value = value.strip()
         if len(value) > MAX_CREDENTIAL_LENGTH or not spec.pattern.match(value):
-            raise InvalidInput(f"The credential field '{spec.name}' must be {spec.rule}.")
+            raise InvalidInput(
+                f"The credential field '{spec.name}' must be {spec.rule}.",
+                field=f"credentials.{spec.name}",
+            )
         cleaned[spec.name] = value
     if shape.kind == "service_account_key":
         _check_service_account_key(cleaned["service_account_key"])
@@ -188,5 +203,6 @@ def _check_service_account_key(text: str) -> None:
     ):
         raise InvalidInput(
             "The credential field 'service_account_key' must be a GCP service account key: "
-            "JSON with type 'service_account', client_email and private_key."
+            "JSON with type 'service_account', client_email and private_key.",
+            field="credentials.service_account_key",
         )

@@ -36,7 +36,7 @@ def resolve_spaces(session: Session, account_id: int, names: Iterable[str]) -> l
             select(Space).where(Space.account_id == account_id, Space.name_key == name.lower())
         )
         if space is None:
-            raise InvalidInput(f"There is no space named '{name}' in this account.")
+            raise InvalidInput(f"There is no space named '{name}' in this account.", field="spaces")
         found[space.id] = space
     return sorted(found.values(), key=lambda space: space.name_key)
 
@@ -115,7 +115,7 @@ class ResourceKind(Generic[Resource]):
         """Raises Conflict (409) for a name another resource of this kind has."""
         existing = self.find(session, account_id, name)
         if existing is not None and existing.id != except_id:
-            raise Conflict(f"A {self.noun} named '{existing.name}' already exists.")
+            raise Conflict(f"A {self.noun} named '{existing.name}' already exists.", field="name")
 
     def rename(self, session: Session, item: Resource, new_name: str) -> None:
         new_name = self.clean_name(new_name)

@@ -241,7 +241,8 @@ def _clean_api_server(value: str) -> str:
     ):
         raise InvalidInput(
             "The api_server must be the cluster's API URL, such as "
-            "'https://k8s.example.com:6443', without credentials, query or fragment."
+            "'https://k8s.example.com:6443', without credentials, query or fragment.",
+            field="api_server",
         )
     return url.rstrip("/")
 
@@ -251,7 +252,8 @@ def _clean_namespace(value: str) -> str:
     if not _NAMESPACE.match(namespace):
         raise InvalidInput(
             f"The namespace '{namespace}' is not a Kubernetes namespace name: 1 to 63 "
-            "lowercase letters, digits or '-', starting and ending with a letter or digit."
+            "lowercase letters, digits or '-', starting and ending with a letter or digit.",
+            field="namespace",
         )
     return namespace
 
@@ -261,7 +263,8 @@ def _clean_token(value: str) -> str:
     if not token or len(token) > MAX_CREDENTIAL_LENGTH or any(ch.isspace() for ch in token):
         raise InvalidInput(
             "The token must be a Kubernetes service-account token: not empty, no spaces, "
-            f"at most {MAX_CREDENTIAL_LENGTH} characters."
+            f"at most {MAX_CREDENTIAL_LENGTH} characters.",
+            field="token",
         )
     return token
 

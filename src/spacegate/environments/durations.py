@@ -21,17 +21,18 @@ def parse_duration(value: str) -> timedelta:
     match = _DURATION.match(text)
     if not match or text in ("P", "PT") or text.endswith("T"):
         raise InvalidInput(
-            f"'{value}' is not an ISO 8601 duration; write it like PT120M (120 minutes)."
+            f"'{value}' is not an ISO 8601 duration; write it like PT120M (120 minutes).",
+            field="duration",
         )
     parts = {key: float(found) for key, found in match.groupdict().items() if found}
     try:
         duration = timedelta(**parts)
     except (OverflowError, ValueError):
-        raise InvalidInput("The duration must be at most 365 days.") from None
+        raise InvalidInput("The duration must be at most 365 days.", field="duration") from None
     if duration <= timedelta(0):
-        raise InvalidInput("The duration must be longer than zero.")
+        raise InvalidInput("The duration must be longer than zero.", field="duration")
     if duration > MAX_DURATION:
-        raise InvalidInput("The duration must be at most 365 days.")
+        raise InvalidInput("The duration must be at most 365 days.", field="duration")
     return duration
 
 

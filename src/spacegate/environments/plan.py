@@ -87,25 +87,31 @@ def validate_inputs(declared: list[dict[str, Any]], given: Mapping[str, Any]) ->
         kind = entry.get("type") or "string"
         if entry.get("sensitive"):
             sensitive.add(name)
+        field = f"inputs.{name}"
         raw = given.get(name)
         if raw is None and entry.get("has_default"):
             raw = entry.get("default")
         if raw is None or (isinstance(raw, str) and raw == "" and not entry.get("has_default")):
-            raise InvalidInput(f"The input '{name}' is required: give it a value.")
+            raise InvalidInput(f"The input '{name}' is required: give it a value.", field=field)
         text = _as_text(raw)
         if text is None:
-            raise InvalidInput(f"The input '{name}' must be a single value (text or a number).")
+            raise InvalidInput(
+                f"The input '{name}' must be a single value (text or a number).", field=field
+            )
         if len(text) > MAX_INPUT_LENGTH:
             raise InvalidInput(
-                f"The input '{name}' must be at most {MAX_INPUT_LENGTH} characters long."
+                f"The input '{name}' must be at most {MAX_INPUT_LENGTH} characters long.",
+                field=field,
             )
         if kind == "numeric" and _number(text) is None:
-            raise InvalidInput(f"The input '{name}' must be a number.")
+            raise InvalidInput(f"The input '{name}' must be a number.", field=field)
         allowed = entry.get("allowed_values")
         if allowed and not any(_same(kind, text, option) for option in allowed):
             choices = ", ".join(str(_as_text(option)) for option in allowed)
             shown = "that value" if name in sensitive else f"'{text}'"
-            raise InvalidInput(f"The input '{name}' cannot be {shown}; choose one of: {choices}.")
+            raise InvalidInput(
+                f"The input '{name}' cannot be {shown}; choose one of: {choices}.", field=field
+            )
         values[name] = text
     return Inputs(values, frozenset(sensitive))
 

@@ -93,9 +93,14 @@ def new_public_id() -> str:
 def _clean_environment_name(value: str) -> str:
     name = value.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"The environment name must be 1 to {MAX_NAME} characters long.")
+        raise InvalidInput(
+            f"The environment name must be 1 to {MAX_NAME} characters long.",
+            field="environment_name",
+        )
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise InvalidInput("The environment name must not contain control characters.")
+        raise InvalidInput(
+            "The environment name must not contain control characters.", field="environment_name"
+        )
     return name
 
 

@@ -129,7 +129,7 @@ def invite(
     written with their emails and audit events in a few multi-row statements, so a
     request of 1,000 addresses costs a handful of round trips, not thousands."""
     if not 1 <= len(emails) <= MAX_EMAILS:
-        raise InvalidInput(f"Send between 1 and {MAX_EMAILS} email addresses.")
+        raise InvalidInput(f"Send between 1 and {MAX_EMAILS} email addresses.", field="emails")
     try:
         plan = _plan(session, access, account_role, grants)
     except DomainError as error:
@@ -139,9 +139,9 @@ def invite(
     valid: dict[str, tuple[int, str, str]] = {}  # email_key -> (position, raw, cleaned)
     for position, raw in enumerate(emails):
         try:
-            email = clean_email(raw)
+            email = clean_email(raw, field="emails")
             if email.lower() in valid:
-                raise InvalidInput(f"{email} is listed more than once.")
+                raise InvalidInput(f"{email} is listed more than once.", field="emails")
         except DomainError as error:
             results[position] = AddressResult(raw, "error", error.message)
             continue

@@ -124,29 +124,38 @@ def _ensure_free_name(
 ) -> None:
     existing = _find(session, space, name)
     if existing is not None and existing.id != except_id:
-        raise Conflict(f"Space '{space.name}' already has a policy named '{existing.name}'.")
+        raise Conflict(
+            f"Space '{space.name}' already has a policy named '{existing.name}'.", field="name"
+        )
 
 
 def _clean_description(description: str) -> str:
     description = description.strip()
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(f"A description must be at most {MAX_DESCRIPTION} characters long.")
+        raise InvalidInput(
+            f"A description must be at most {MAX_DESCRIPTION} characters long.",
+            field="description",
+        )
     return description
 
 
 def _compile(source: str, data: dict[str, Any]) -> str:
     """The module's package. Raises InvalidInput / PolicyCompileError (422)."""
     if not source.strip():
-        raise InvalidInput("The policy's rego module must not be empty.")
+        raise InvalidInput("The policy's rego module must not be empty.", field="rego")
     if len(source) > MAX_REGO:
-        raise InvalidInput(f"The rego module must be at most {MAX_REGO} characters long.")
+        raise InvalidInput(
+            f"The rego module must be at most {MAX_REGO} characters long.", field="rego"
+        )
     if len(json.dumps(data)) > MAX_DATA:
-        raise InvalidInput(f"The policy's data must be at most {MAX_DATA} bytes as JSON.")
+        raise InvalidInput(
+            f"The policy's data must be at most {MAX_DATA} bytes as JSON.", field="data"
+        )
     try:
         return rego.check_module(source, data)
     except rego.RegoFailure as failure:
         raise PolicyCompileError(
-            _sentence(f"The policy does not compile: {failure.message}")
+            _sentence(f"The policy does not compile: {failure.message}"), field="rego"
         ) from None
 
 

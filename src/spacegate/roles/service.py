@@ -165,10 +165,13 @@ def _validated_permissions(names: list[str], level: Level) -> frozenset[Permissi
         try:
             permission = Permission(name)
         except ValueError:
-            raise InvalidInput(f"There is no permission named '{name}'.") from None
+            raise InvalidInput(
+                f"There is no permission named '{name}'.", field="permissions"
+            ) from None
         if permission not in allowed:
             raise InvalidInput(
-                f"{permission.value} is an account permission; a space role cannot hold it."
+                f"{permission.value} is an account permission; a space role cannot hold it.",
+                field="permissions",
             )
         chosen.add(permission)
     return frozenset(chosen)
@@ -178,14 +181,14 @@ def _ensure_new_name(
     session: Session, account_id: int, name: str, except_id: int | None = None
 ) -> None:
     if builtin_role(name) is not None or name.lower() in {r.value.lower() for r in BuiltinRole}:
-        raise Conflict(f"'{name}' is the name of a built-in role.")
+        raise Conflict(f"'{name}' is the name of a built-in role.", field="name")
     existing = session.scalar(
         select(CustomRole.id).where(
             CustomRole.account_id == account_id, CustomRole.name_key == name.lower()
         )
     )
     if existing is not None and existing != except_id:
-        raise Conflict(f"A role named '{name}' already exists.")
+        raise Conflict(f"A role named '{name}' already exists.", field="name")
 
 
 def _ensure_within_own(access: Access, permissions: frozenset[Permission]) -> None:

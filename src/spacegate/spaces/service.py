@@ -44,7 +44,9 @@ def _clean_color(color: str | None) -> str | None:
     if color is None:
         return None
     if color not in COLORS:
-        raise InvalidInput(f"'{color}' is not a space color; choose one of {', '.join(COLORS)}.")
+        raise InvalidInput(
+            f"'{color}' is not a space color; choose one of {', '.join(COLORS)}.", field="color"
+        )
     return color
 
 
@@ -53,7 +55,7 @@ def _clean_icon(icon: str | None) -> str | None:
         return None
     icon = icon.strip()
     if not icon or len(icon) > 32 or not icon.replace("-", "").replace("_", "").isalnum():
-        raise InvalidInput("The icon must be 1 to 32 letters, digits, '-' or '_'.")
+        raise InvalidInput("The icon must be 1 to 32 letters, digits, '-' or '_'.", field="icon")
     return icon
 
 
@@ -75,7 +77,7 @@ def _ensure_free_name(
 ) -> None:
     existing = find_space(session, account_id, name)
     if existing is not None and existing.id != except_id:
-        raise Conflict(f"A space named '{existing.name}' already exists.")
+        raise Conflict(f"A space named '{existing.name}' already exists.", field="name")
 
 
 def create_space(

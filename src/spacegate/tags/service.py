@@ -117,27 +117,31 @@ def clean_tag_name(value: str) -> str:
     """1..128 letters, digits, spaces and `_ . : = + - @`; not a reserved name."""
     name = value.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"A tag name must be 1 to {MAX_NAME} characters long.")
+        raise InvalidInput(f"A tag name must be 1 to {MAX_NAME} characters long.", field="name")
     if any(not (ch.isalnum() or ch in _NAME_PUNCTUATION) for ch in name):
         raise InvalidInput(
-            f"The tag name '{name}' may contain only letters, digits, spaces and _ . : = + - @."
+            f"The tag name '{name}' may contain only letters, digits, spaces and _ . : = + - @.",
+            field="name",
         )
     if is_reserved(name):
         raise InvalidInput(
             f"Tag names starting with '{RESERVED_PREFIX}' are reserved for spacegate's "
-            f"system tags ({', '.join(SYSTEM_TAG_NAMES)})."
+            f"system tags ({', '.join(SYSTEM_TAG_NAMES)}).",
+            field="name",
         )
     return name
 
 
-def _clean_value(value: str, what: str, *, allow_empty: bool = False) -> str:
+def _clean_value(value: str, what: str, *, allow_empty: bool = False, field: str = "value") -> str:
     value = value.strip()
     if not value and not allow_empty:
-        raise InvalidInput(f"The value of {what} must not be empty.")
+        raise InvalidInput(f"The value of {what} must not be empty.", field=field)
     if len(value) > MAX_VALUE:
-        raise InvalidInput(f"The value of {what} must be at most {MAX_VALUE} characters long.")
+        raise InvalidInput(
+            f"The value of {what} must be at most {MAX_VALUE} characters long.", field=field
+        )
     if _has_control(value):
-        raise InvalidInput(f"The value of {what} must not contain control characters.")
+        raise InvalidInput(f"The value of {what} must not contain control characters.", field=field)
     return value
 
 
@@ -146,24 +150,32 @@ def _clean_scope(scope: str) -> Scope:
         return Scope(scope.strip().lower())
     except ValueError:
         choices = ", ".join(s.value for s in Scope)
-        raise InvalidInput(f"'{scope}' is not a tag scope; use one of: {choices}.") from None
+        raise InvalidInput(
+            f"'{scope}' is not a tag scope; use one of: {choices}.", field="scope"
+        ) from None
 
 
 def _clean_possible_values(values: Iterable[str], name: str) -> list[str]:
     cleaned: list[str] = []
     for raw in values:
-        value = _clean_value(raw, f"a possible value of tag '{name}'")
+        value = _clean_value(raw, f"a possible value of tag '{name}'", field="possible_values")
         if value not in cleaned:
             cleaned.append(value)
     if len(cleaned) > MAX_POSSIBLE_VALUES:
-        raise InvalidInput(f"A tag may have at most {MAX_POSSIBLE_VALUES} possible values.")
+        raise InvalidInput(
+            f"A tag may have at most {MAX_POSSIBLE_VALUES} possible values.",
+            field="possible_values",
+        )
     return cleaned
 
 
 def _clean_description(description: str) -> str:
     description = description.strip()
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(f"A description must be at most {MAX_DESCRIPTION} characters long.")
+        raise InvalidInput(
+            f"A description must be at most {MAX_DESCRIPTION} characters long.",
+            field="description",
+        )
     return description
 
 
@@ -245,7 +257,8 @@ def _check_default(name: str, value: str, possible_values: list[str]) -> None:
         choices = ", ".join(f"'{v}'" for v in possible_values)
         raise InvalidInput(
             f"The default value '{value}' of tag '{name}' is not among its possible values: "
-            f"{choices}."
+            f"{choices}.",
+            field="value",
         )
 
 
@@ -270,7 +283,7 @@ def create_tag(
     _lock_account(session, account_id)
     existing = _find_tag(session, account_id, name)
     if existing is not None:
-        raise Conflict(f"The account already has a tag named '{existing.name}'.")
+        raise Conflict(f"The account already has a tag named '{existing.name}'.", field="name")
     limit = tag_limit(session, account_id)
     if count_tags(session, account_id) >= limit:
         raise TagLimitReached(
@@ -349,7 +362,7 @@ def update_tag(
         new_name = clean_tag_name(new_name)
         existing = _find_tag(session, tag.account_id, new_name)
         if existing is not None and existing.id != tag.id:
-            raise Conflict(f"The account already has a tag named '{existing.name}'.")
+            raise Conflict(f"The account already has a tag named '{existing.name}'.", field="name")
     label = new_name or tag.name
     new_scope = _clean_scope(scope) if scope is not None else Scope(tag.scope)
     possible = (
@@ -715,7 +728,7 @@ def resolve_environment_tags(
         except InvalidInput as problem:
             problems.append(problem.message)
     if problems:
-        raise InvalidInput(" ".join(problems), details={"problems": problems})
+        raise InvalidInput(" ".join(problems), details={"problems": problems}, field="tags")
 
     space_values = _space_values(session, space_id)
     blueprint_values = _blueprint_values(session, blueprint_id) if blueprint_id else {}

@@ -143,7 +143,7 @@ def add_user(
     )
     ensure_may_grant(access, role, None)
     if find_user(session, account_id, email) is not None:
-        raise Conflict(f"'{email}' is already a user of this account.")
+        raise Conflict(f"'{email}' is already a user of this account.", field="email")
     if password is not None:
         check_password_policy(password, email=email)
     user = User(

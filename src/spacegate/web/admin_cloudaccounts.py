@@ -9,7 +9,6 @@ even when the form comes back with an error, and no page shows them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -29,6 +28,7 @@ from spacegate.errors import Conflict, DomainError, InvalidInput
 from spacegate.spaces.models import Space
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import form_errors
 from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -158,39 +158,26 @@ CredentialsForm = Annotated[dict[str, str], Depends(posted_credentials)]
 
 # -- which field a refusal is about -------------------------------------------------------
 
-_DETAIL = re.compile(r"detail '(\w+)'")
-_CREDENTIAL = re.compile(r"credential field '(\w+)'")
+
+def _element(field: str) -> str:
+    """The page's key for a posted field: `details.<name>` is shown as `detail-<name>`,
+    `credentials.<name>` as `credential-<name>`."""
+    for prefix, key in ((DETAIL_PREFIX, "detail-"), (CREDENTIAL_PREFIX, "credential-")):
+        if field.startswith(prefix):
+            return key + field.removeprefix(prefix)
+    return field
 
 
 def _cloud_errors(error: DomainError) -> dict[str, str]:
-    message = error.message
-    if isinstance(error, Conflict) or "cloud account name" in message:
-        return {"name": message}
-    if found := _DETAIL.search(message):
-        return {f"detail-{found.group(1)}": message}
-    if found := _CREDENTIAL.search(message):
-        return {f"credential-{found.group(1)}": message}
-    if "credentials" in message:
-        return {"credentials": message}
-    if "space named" in message:
-        return {"spaces": message}
-    return {"form": message}
+    # A conflict that names no field (the account is in use) is shown at the name.
+    default = "name" if isinstance(error, Conflict) else "form"
+    return {
+        _element(field): message for field, message in form_errors(error, default=default).items()
+    }
 
 
 def _compute_errors(error: DomainError) -> dict[str, str]:
-    message = error.message
-    for marker, field in (
-        ("compute service name", "name"),
-        ("api_server", "api_server"),
-        ("namespace", "namespace"),
-        ("token", "token"),
-        ("space named", "spaces"),
-    ):
-        if marker in message:
-            return {field: message}
-    if isinstance(error, Conflict):
-        return {"name": message}
-    return {"form": message}
+    return form_errors(error, default="name" if isinstance(error, Conflict) else "form")
 
 
 # -- pages -----------------------------------------------------------------------------------

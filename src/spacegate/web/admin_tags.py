@@ -21,6 +21,7 @@ from spacegate.tags import service
 from spacegate.tags.models import TagDefinition
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import form_errors
 from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -140,20 +141,7 @@ def _values(tag: TagDefinition | None) -> dict[str, str]:
 
 
 def _errors(error: DomainError) -> dict[str, str]:
-    message = error.message
-    for marker, field in (
-        ("tag scope", "scope"),
-        ("default value", "value"),
-        ("possible value", "possible_values"),
-        ("description", "description"),
-        ("tag name", "name"),
-        ("reserved", "name"),
-        ("already has a tag", "name"),
-        ("The value of tag", "value"),
-    ):
-        if marker in message:
-            return {field: message}
-    return {"form": message}  # the limit, values a change would strand
+    return form_errors(error)  # no field: the limit, values a change would strand
 
 
 def _form_page(

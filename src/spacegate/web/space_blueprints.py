@@ -30,6 +30,7 @@ from spacegate.pagination import MAX_ID
 from spacegate.runtime import Runtime
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import form_errors
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -205,19 +206,7 @@ DEFAULT_VALUES = {"name": "", "url": "", "branch": "main", "path": service.DEFAU
 
 
 def _repository_errors(error: DomainError) -> dict[str, str]:
-    message = error.message
-    for marker, field in (
-        ("repository name", "name"),
-        ("already has a repository", "name"),
-        ("URL", "url"),
-        ("http(s)", "url"),
-        ("branch", "branch"),
-        ("folder", "path"),
-        ("token", "token"),
-    ):
-        if marker in message:
-            return {field: message}
-    return {"url": message}
+    return form_errors(error, default="url")
 
 
 def _repositories_page(

@@ -14,7 +14,6 @@ again.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,6 +41,7 @@ from spacegate.settings import Settings
 from spacegate.tags import service as tags
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import form_errors
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -476,27 +476,19 @@ async def posted_tags(request: Request) -> dict[str, str]:
 InputsForm = Annotated[dict[str, str], Depends(posted_inputs)]
 TagsForm = Annotated[dict[str, str], Depends(posted_tags)]
 
-_INPUT_NAMED = re.compile(r"^The input '(.+?)' ")
-
 
 def _launch_errors(
     error: DomainError, inputs: list[InputField]
 ) -> tuple[dict[str, str], DomainError | None]:
     """Which field a refusal is about, or None: the whole form's (shown above it)."""
-    message = error.message
-    if isinstance(error, PolicyDenied):
+    if isinstance(error, PolicyDenied) or error.field is None:
         return {}, error
-    if found := _INPUT_NAMED.match(message):
-        key = next((f.key for f in inputs if f.name == found.group(1)), None)
-        if key is not None:
-            return {key: message}, None
-    if error.details.get("problems"):
-        return {"tags": message}, None
-    if "environment name" in message:
-        return {"environment_name": message}, None
-    if "duration" in message:
-        return {"duration_minutes": message}, None
-    return {}, error
+    # Each input's element is named by its key; the service calls the duration `duration`.
+    renamed = {INPUT_PREFIX + f.name: f.key for f in inputs} | {"duration": "duration_minutes"}
+    errors = form_errors(error, renamed=renamed)
+    if not errors.keys() <= {*renamed.values(), "environment_name", "tags"}:
+        return {}, error  # a field this form does not draw
+    return errors, None
 
 
 def _duration(minutes: str) -> str | None:
@@ -505,7 +497,10 @@ def _duration(minutes: str) -> str | None:
     if not text:
         return None
     if not text.isdigit() or int(text) < 1:
-        raise InvalidInput("The duration must be a whole number of minutes, 1 or more.")
+        raise InvalidInput(
+            "The duration must be a whole number of minutes, 1 or more.",
+            field="duration_minutes",
+        )
     return f"PT{int(text)}M"
 
 

@@ -27,13 +27,14 @@ from spacegate.access.guard import RequireSpace, SpaceAccess
 from spacegate.authz import Permission
 from spacegate.blueprints import service as blueprints
 from spacegate.deps import SessionDep
-from spacegate.errors import Conflict, DomainError, InvalidInput
+from spacegate.errors import DomainError, InvalidInput
 from spacegate.names import unix_newlines
 from spacegate.policies import service as policies
 from spacegate.policies.models import SpacePolicy
 from spacegate.tags import service as tags
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import form_errors
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -327,18 +328,7 @@ def toggle_policy(
 
 
 def _policy_errors(error: DomainError) -> dict[str, str]:
-    message = error.message
-    if isinstance(error, policies.PolicyCompileError) or "rego module" in message:
-        return {"rego": message}
-    if "data" in message:
-        return {"data": message}
-    if "description" in message:
-        return {"description": message}
-    if "the most it may have" in message:
-        return {"form": message}
-    if isinstance(error, Conflict) or "policy name" in message:
-        return {"name": message}
-    return {"form": message}
+    return form_errors(error)  # no field: the space's limit of policies
 
 
 def _policy_values(policy: SpacePolicy | None) -> dict[str, Any]:
@@ -394,10 +384,13 @@ def _data(text: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(
-            f"The data is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+            f"The data is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).",
+            field="data",
         ) from None
     if not isinstance(data, dict):
-        raise InvalidInput('The data must be a JSON object, such as {"max_minutes": 480}.')
+        raise InvalidInput(
+            'The data must be a JSON object, such as {"max_minutes": 480}.', field="data"
+        )
     return data
 
 
