@@ -12,11 +12,9 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import Engine
 
-from spacegate.app import create_app
 from spacegate.runtime import Runtime
-from spacegate.settings import Settings
-from tests.conftest import _empty_tables
 from tests.factories import Person, add_member, new_account, new_space, new_user
+from tests.module_app import app_client, module_runtime
 
 LONG = "x" * 10_000
 
@@ -35,25 +33,14 @@ def world(
     """One app and one account for the whole module: every request here fails, so none
     changes what the next one sees, and a fresh database per case would cost more than
     the cases themselves."""
-    _empty_tables(engine)
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("errors"),
-        database_url=database_url,
-        secret_key="test-secret",
-        argon2_time_cost=1,
-        argon2_memory_cost_kib=8,
-        mail_worker=False,
-    )
-    runtime = Runtime.start(settings, migrate=False)
-    try:
+    data_dir = tmp_path_factory.mktemp("errors")
+    with module_runtime(engine, database_url, data_dir) as runtime:
         admin = new_account(runtime)
         space = new_space(runtime, admin.account_id, "dev")
         bob = new_user(runtime, admin.account_id, "bob@example.com")
         add_member(runtime, space, bob.user_id, "Space Member")
-        with TestClient(create_app(runtime=runtime), raise_server_exceptions=False) as client:
+        with app_client(runtime) as client:
             yield World(client, runtime, admin)
-    finally:
-        runtime.close()
 
 
 @pytest.fixture

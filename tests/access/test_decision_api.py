@@ -11,12 +11,10 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import Engine
 
-from spacegate.app import create_app
 from spacegate.authz import Level, Permission
 from spacegate.runtime import Runtime
-from spacegate.settings import Settings
-from tests.conftest import _empty_tables
 from tests.factories import Person, add_member, new_account, new_custom_role, new_space, new_user
+from tests.module_app import app_client, module_runtime
 
 CHECK = "/api/authz/check"
 EXPLAIN = "/api/authz/explain"
@@ -36,22 +34,11 @@ def world(
     """One app and one account for the whole module. Questions change nothing, and the
     few tests that add something add what no other test here looks at; a fresh database
     per question would cost more than the questions."""
-    _empty_tables(engine)
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("decisions"),
-        database_url=database_url,
-        secret_key="test-secret",
-        argon2_time_cost=1,
-        argon2_memory_cost_kib=8,
-        mail_worker=False,
-    )
-    runtime = Runtime.start(settings, migrate=False)
-    try:
+    data_dir = tmp_path_factory.mktemp("decisions")
+    with module_runtime(engine, database_url, data_dir) as runtime:
         team = make_team(runtime)
-        with TestClient(create_app(runtime=runtime), raise_server_exceptions=False) as client:
+        with app_client(runtime) as client:
             yield World(client, runtime, team)
-    finally:
-        runtime.close()
 
 
 # This module's tests share the world above: these override conftest's per-test

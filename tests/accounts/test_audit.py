@@ -11,14 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
-from spacegate.app import create_app
 from spacegate.audit.models import AuditEvent
 from spacegate.db import transaction
 from spacegate.pagination import encode_cursor
 from spacegate.runtime import Runtime
-from spacegate.settings import Settings
-from tests.conftest import _empty_tables
 from tests.factories import Person, new_account, new_user
+from tests.module_app import app_client, module_runtime
 
 AUDIT = "/api/audit"
 
@@ -36,21 +34,12 @@ def world(
 ) -> Iterator[World]:
     """One history for the whole module: reading it changes nothing, and the one test
     that adds events adds them to the other account's log."""
-    _empty_tables(engine)
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("audit"),
-        database_url=database_url,
-        secret_key="test-secret",
-        argon2_time_cost=1,
-        argon2_memory_cost_kib=8,
-        mail_worker=False,
-    )
-    runtime = Runtime.start(settings, migrate=False)
-    try:
-        with TestClient(create_app(runtime=runtime), raise_server_exceptions=False) as client:
-            yield World(client, runtime, make_history(client, runtime))
-    finally:
-        runtime.close()
+    data_dir = tmp_path_factory.mktemp("audit")
+    with (
+        module_runtime(engine, database_url, data_dir) as runtime,
+        app_client(runtime) as client,
+    ):
+        yield World(client, runtime, make_history(client, runtime))
 
 
 # This module's tests share the world above: these override conftest's per-test
