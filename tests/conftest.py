@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
-from spacegate.access.cache import IndexCache
 from spacegate.accounts.service import SetupGate
 from spacegate.app import create_app
 from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.crypto import SecretBox
 from spacegate.db import Base, make_engine, make_session_factory, transaction
+from spacegate.grants.cache import IndexCache
 from spacegate.mail.outbox import Deliverer
 from spacegate.migrate import upgrade
 from spacegate.runtime import Runtime

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from spacegate.access.cache import mark_changed
 from spacegate.accounts.service import create_account
 from spacegate.auth.models import TokenKind
 from spacegate.auth.service import issue_token
 from spacegate.authz import Level, Permission
 from spacegate.db import transaction
+from spacegate.grants.cache import mark_changed
 from spacegate.roles.models import CustomRole
 from spacegate.runtime import Runtime
 from spacegate.spaces.models import Space, SpaceMembership

@@ -40,7 +40,6 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy.orm import Session
 
-from spacegate.access.cache import mark_changed
 from spacegate.access.guard import (
     SESSION_COOKIE,
     Guard,
@@ -57,6 +56,7 @@ from spacegate.auth.service import issue_session_tokens, issue_token
 from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission
 from spacegate.authz.catalog import builtin_role, builtin_role_permissions, permissions_of_level
 from spacegate.db import transaction, utcnow
+from spacegate.grants.cache import mark_changed
 from spacegate.invitations.models import Invitation
 from spacegate.roles.models import CustomRole
 from spacegate.runtime import Runtime

@@ -6,14 +6,18 @@ rolls back on any error, so a failed request leaves nothing half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -82,7 +86,74 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    """Sessions whose outer commits run `after_outer_commit` callbacks (and so notify
+    the factory's subscribers, see `subscribe`)."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    event.listen(factory, "after_commit", _run_after_outer_commit)
+    event.listen(factory, "after_rollback", _drop_after_outer_commit)
+    return factory
+
+
+# -- after the real commit ---------------------------------------------------------------
+
+_AFTER_OUTER_COMMIT = "spacegate.after_outer_commit"
+
+
+def after_outer_commit(session: Session, fn: Callable[[], None]) -> None:
+    """Run `fn` once the session's outermost transaction has committed.
+
+    SQLAlchemy's `after_commit` also fires when a savepoint (`begin_nested`) is released,
+    while the outer transaction, its locks and its uncommitted rows are still open. What
+    must follow the real commit (dropping cached grants, waking a worker for a queued
+    message, writing a token's last use in a transaction of its own) hangs off this hook
+    instead: it ignores savepoint releases, and a rollback of the outer transaction drops
+    the callbacks with it. Callbacks run in the order they were added; one that fails is
+    logged and does not stop the others (the data is committed by then).
+    """
+    session.info.setdefault(_AFTER_OUTER_COMMIT, []).append(fn)
+
+
+_SUBSCRIBERS = "spacegate.subscribers"
+
+
+def subscribe(factory: sessionmaker[Session], topic: str, fn: Callable[[Any], None]) -> None:
+    """Call `fn(payload)` after the outer commit of any transaction of `factory`'s
+    sessions that `notify_after_commit`-ed `topic` (e.g. grants changed, mail queued)."""
+    # Kept in the factory's `info`, which every session it opens from now on copies
+    # shallowly: all of them share this one dict of subscribers.
+    info: dict[str, Any] = factory.kw.setdefault("info", {})
+    subscribers: dict[str, list[Callable[[Any], None]]] = info.setdefault(_SUBSCRIBERS, {})
+    subscribers.setdefault(topic, []).append(fn)
+
+
+def notify_after_commit(session: Session, topic: str, payload: Any = None) -> None:
+    """Tell `topic`'s subscribers about `payload` once this transaction has committed
+    (never if it rolls back). Services use this to say "what I changed" without knowing
+    who listens: caches, workers."""
+    subscribers: dict[str, list[Callable[[Any], None]]] = session.info.get(_SUBSCRIBERS, {})
+    for fn in subscribers.get(topic, ()):
+        after_outer_commit(session, partial(fn, payload))
+
+
+def _is_savepoint(session: Session) -> bool:
+    # While a savepoint's commit or rollback events run, it is still the session's
+    # nested transaction; at the outer transaction's, there is none.
+    return session.in_nested_transaction()
+
+
+def _run_after_outer_commit(session: Session) -> None:
+    if _is_savepoint(session):
+        return
+    for fn in session.info.pop(_AFTER_OUTER_COMMIT, ()):
+        try:
+            fn()
+        except Exception:
+            log.exception("a callback after the commit failed")
+
+
+def _drop_after_outer_commit(session: Session) -> None:
+    if not _is_savepoint(session):
+        session.info.pop(_AFTER_OUTER_COMMIT, None)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -25,11 +25,3 @@ def upgrade(engine: Engine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()
-
-
-def new_revision(engine: Engine, message: str) -> None:
-    """Developer helper: autogenerate a revision from the models (`make migration`)."""
-    config = alembic_config(engine)
-    with engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.revision(config, message=message, autogenerate=True)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from spacegate.access.cache import IndexCache
 from spacegate.accounts.service import SetupGate
 from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.crypto import SecretBox
-from spacegate.db import make_engine, make_session_factory
+from spacegate.db import make_engine, make_session_factory, subscribe
 from spacegate.environments.worker import ENVIRONMENT_QUEUED, EnvironmentWorker
+from spacegate.grants.cache import IndexCache
 from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
 from spacegate.settings import Settings
@@ -63,17 +63,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.environments = EnvironmentWorker(self.sessions, self.settings, self.box)
-        # A committed transaction that queued mail wakes the worker at once.
-        event.listen(self.sessions, "after_commit", self._wake_mail)
-        event.listen(self.sessions, "after_commit", self._wake_environments)
-
-    def _wake_mail(self, session: Session) -> None:
-        if session.info.pop(MAIL_QUEUED, False):
-            self.mail.wake()
-
-    def _wake_environments(self, session: Session) -> None:
-        if session.info.pop(ENVIRONMENT_QUEUED, False):
-            self.environments.wake()
+        # A committed transaction that queued mail or environment work wakes its worker.
+        subscribe(self.sessions, MAIL_QUEUED, lambda _: self.mail.wake())
+        subscribe(self.sessions, ENVIRONMENT_QUEUED, lambda _: self.environments.wake())
 
     def close(self) -> None:
         self.environments.stop()

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from spacegate.access.cache import IndexCache, mark_changed
 from spacegate.app import create_app
 from spacegate.authz import CATALOG, Level, Permission
 from spacegate.db import transaction
+from spacegate.grants.cache import IndexCache, mark_changed
 from spacegate.runtime import Runtime
 from tests.factories import Person, add_member, new_account, new_custom_role, new_space, new_user
 

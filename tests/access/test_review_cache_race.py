@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-import spacegate.access.cache as cache_module
-from spacegate.access.cache import mark_changed
-from spacegate.access.loader import load_index
+import spacegate.grants.cache as cache_module
 from spacegate.authz import AccountIndex, Permission
 from spacegate.db import transaction
+from spacegate.grants.cache import mark_changed
+from spacegate.grants.loader import load_index
 from spacegate.runtime import Runtime
 from spacegate.users.models import User
 from tests.factories import new_account, new_user

@@ -1,5 +1,6 @@
-"""The catalog is PERMISSIONS.md as data: the document is parsed here, at test time, and
-compared cell by cell, so the two can never drift apart."""
+"""The catalog is the design's permission matrix as data: `matrix.md` (the design's table,
+kept beside this test as test data) is parsed here, at test time, and compared cell by
+cell, so the two can never drift apart."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from spacegate.authz.catalog import (
 )
 from spacegate.authz.masks import BIT, mask_of, permissions_in, sorted_permissions
 
-PERMISSIONS_MD = Path(__file__).resolve().parents[2].parent / "shared/design/PERMISSIONS.md"
+MATRIX_MD = Path(__file__).with_name("matrix.md")
 
 # The document's column headings, in its order, as the roles they stand for.
 COLUMNS = (
@@ -42,7 +43,7 @@ def _parse_document() -> list[DocRow]:
     rows: list[DocRow] = []
     tables_seen = 0
     in_table = False
-    for line in PERMISSIONS_MD.read_text(encoding="utf-8").splitlines():
+    for line in MATRIX_MD.read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
         if stripped.startswith("| Id"):
             tables_seen += 1
@@ -71,7 +72,7 @@ DOC_BY_ID = {row.id: row for row in DOC_ROWS}
 
 
 def test_the_document_was_parsed() -> None:
-    assert len(DOC_ROWS) == len(DOC_BY_ID), "an id appears twice in PERMISSIONS.md"
+    assert len(DOC_ROWS) == len(DOC_BY_ID), "an id appears twice in matrix.md"
     assert len(DOC_ROWS) >= 20
     assert all(row.level in {"account", "space"} for row in DOC_ROWS)
     assert all(BuiltinRole.ADMIN in row.holders for row in DOC_ROWS), "AA holds everything"

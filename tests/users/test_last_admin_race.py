@@ -21,11 +21,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access, Caller
 from spacegate.audit.models import AuditEvent
 from spacegate.authz import AccountIndex
 from spacegate.db import transaction
 from spacegate.errors import DomainError
+from spacegate.grants.context import Access, Caller
 from spacegate.runtime import Runtime
 from spacegate.users import service
 from spacegate.users.models import User, UserStatus

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from spacegate.access.context import Actor
 from spacegate.audit import service as audit
 from spacegate.audit.models import AuditEvent
 from spacegate.db import transaction
+from spacegate.grants.context import Actor
 from spacegate.runtime import Runtime
 from spacegate.web.admin_audit import Change, as_text, changes
 from tests.factories import Person, new_account, new_user

@@ -1,2 +1,2 @@
-"""Authorization at the edge: the grant loader, the per-account index cache, the route
-guards, and the decision API. The pure decision logic is in `spacegate.authz`."""
+"""Authorization at the request edge: the route guards, their shorthands, and the
+decision API. The grants they decide from are `spacegate.grants`."""

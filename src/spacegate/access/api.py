@@ -11,12 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, model_validator
 
-from spacegate.access.context import Access, Caller
 from spacegate.access.guard import SignedIn, access_for
 from spacegate.authz import SPEC_BY_ID, Level, Permission, explain
 from spacegate.authz.explain import Explanation
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import Forbidden, InvalidInput
+from spacegate.grants.context import Access, Caller
 
 router = APIRouter(prefix="/api/authz", tags=["Decision API"])
 

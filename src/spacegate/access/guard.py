@@ -27,12 +27,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access, Caller
 from spacegate.auth import service as auth_service
 from spacegate.auth.models import COOKIE_KINDS
 from spacegate.authz import SPEC_BY_ID, Level, Permission
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import Forbidden, NotFound, Unauthorized
+from spacegate.grants.context import Access, Caller
 from spacegate.runtime import Runtime
 from spacegate.spaces.models import Space
 

@@ -8,13 +8,13 @@ import threading
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Actor
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
 from spacegate.auth.passwords import Passwords, check_password_policy
 from spacegate.auth.secrets import hash_secret
 from spacegate.authz import BuiltinRole
 from spacegate.errors import Conflict, NotFound
+from spacegate.grants.context import Actor
 from spacegate.names import clean_email, clean_name
 from spacegate.users.models import User, UserStatus
 

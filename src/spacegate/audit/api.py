@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount
 from spacegate.audit import service
 from spacegate.authz import Permission
 from spacegate.deps import SessionDep
+from spacegate.grants.context import Access
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
 
 router = APIRouter(prefix="/api", tags=["Audit"])

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Actor
 from spacegate.audit.models import AuditEvent
 from spacegate.errors import InvalidInput
+from spacegate.grants.context import Actor
 
 
 def record(

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from spacegate.access.context import Caller
 from spacegate.access.guard import Public, SignedIn
 from spacegate.auth import service
 from spacegate.auth.schemas import (
@@ -19,6 +18,7 @@ from spacegate.auth.schemas import (
 )
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput
+from spacegate.grants.context import Caller
 from spacegate.pagination import MAX_ID
 from spacegate.spaces.service import find_space
 

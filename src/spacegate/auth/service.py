@@ -6,12 +6,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from spacegate.access.context import Caller
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
 from spacegate.auth.models import BEARER_KINDS, Token, TokenKind
@@ -20,8 +19,9 @@ from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.authz import Permission
 from spacegate.authz.masks import mask_of
-from spacegate.db import utcnow
+from spacegate.db import after_outer_commit, utcnow
 from spacegate.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from spacegate.grants.context import Caller
 from spacegate.settings import Settings
 from spacegate.users.models import User
 
@@ -206,7 +206,7 @@ def _record_use_at_commit(session: Session, token: Token, now: datetime) -> None
     token_id = token.id
     bind = session.get_bind()
 
-    def write(_committed: Session) -> None:
+    def write() -> None:
         try:
             with Session(bind) as own, own.begin():
                 own.execute(
@@ -216,7 +216,7 @@ def _record_use_at_commit(session: Session, token: Token, now: datetime) -> None
         except SQLAlchemyError:
             log.warning("could not record the use of token %s", token_id, exc_info=True)
 
-    event.listen(session, "after_commit", write, once=True)
+    after_outer_commit(session, write)
 
 
 def create_api_token(

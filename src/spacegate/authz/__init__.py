@@ -1,7 +1,7 @@
 """Authorization: the permission catalog, the grant index and its decisions.
 
 Pure Python: nothing here imports the web framework or the database. The loader that
-reads grants from the database lives in `spacegate.access`.
+reads grants from the database lives in `spacegate.grants`.
 """
 
 from spacegate.authz.catalog import (

@@ -1,8 +1,9 @@
 """The permission catalog and the built-in roles: the one definition of the matrix.
 
-This module is `../shared/design/PERMISSIONS.md` written as data. Every other view of the
+This module is the design's permission matrix written as data. Every other view of the
 matrix (the API's role listings, the console's Roles tab, the docs, the test matrix) is
 derived from `CATALOG`; nothing else names which built-in role holds which permission.
+`tests/authz/matrix.md` keeps the design's table as test data to check it against.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.blueprints import git
 from spacegate.blueprints.models import Blueprint, Repository
@@ -28,6 +27,7 @@ from spacegate.blueprints.spec import ParsedBlueprint, Problem, parse_blueprint
 from spacegate.crypto import SecretBox
 from spacegate.db import utcnow
 from spacegate.errors import Conflict, InvalidInput, NotFound
+from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.settings import Settings
 from spacegate.spaces.models import Space

@@ -14,7 +14,6 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, SecretStr
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
 from spacegate.authz import Permission
 from spacegate.cloudaccounts import service
@@ -32,6 +31,7 @@ from spacegate.cloudaccounts.schemas import (
     TokenRotate,
 )
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.grants.context import Access
 
 router = APIRouter(tags=["Cloud accounts and compute services"])
 

@@ -16,11 +16,11 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.cloudaccounts.models import CloudAccount, ComputeService, SpaceLink
 from spacegate.db import utcnow
 from spacegate.errors import Conflict, InvalidInput, NotFound
+from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.spaces.models import Space
 

@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.cloudaccounts.models import (
     CloudAccount,
     CloudAccountSpace,
@@ -41,6 +40,7 @@ from spacegate.db import utcnow
 from spacegate.environments.live import live_environment_names
 from spacegate.environments.models import Environment
 from spacegate.errors import InvalidInput
+from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
 
 

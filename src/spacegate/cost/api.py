@@ -18,13 +18,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
 from spacegate.authz import Permission
 from spacegate.cost import service
 from spacegate.cost.schemas import IngestOut, RecordsIn, ReportOut
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput
+from spacegate.grants.context import Access
 
 router = APIRouter(tags=["Cost"])
 

@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.cost.models import CostRecord
 from spacegate.db import utcnow
 from spacegate.environments.models import Environment
 from spacegate.errors import InvalidInput
+from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
 
 ESTIMATE = "estimate"

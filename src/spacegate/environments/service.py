@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.auth.models import TokenKind
 from spacegate.authz import SPEC_BY_ID, Permission
@@ -55,6 +54,7 @@ from spacegate.environments.plan import (
 )
 from spacegate.environments.worker import queue
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spacegate.grants.context import Access
 from spacegate.policies.service import PolicyDenied, evaluate_policies
 from spacegate.roles.models import CustomRole
 from spacegate.settings import Settings

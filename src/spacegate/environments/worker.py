@@ -29,17 +29,17 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from spacegate.access.context import Actor
 from spacegate.audit import service as audit
 from spacegate.crypto import SecretBox
-from spacegate.db import transaction, utcnow
+from spacegate.db import notify_after_commit, transaction, utcnow
 from spacegate.environments.models import Environment, EnvironmentStatus
 from spacegate.environments.runner import Job, Runner
+from spacegate.grants.context import Actor
 from spacegate.settings import Settings
 
 log = logging.getLogger("spacegate.environments")
 
-ENVIRONMENT_QUEUED = "spacegate.environment_queued"  # session.info flag: wake the worker
+ENVIRONMENT_QUEUED = "environment-queued"  # the topic that wakes the worker
 SCHEDULER = "scheduler"  # who ended an environment at its scheduled time
 _WORK = (EnvironmentStatus.LAUNCHING.value, EnvironmentStatus.TERMINATING.value)
 _RUNNING = (EnvironmentStatus.ACTIVE.value, EnvironmentStatus.ACTIVE_WITH_ERROR.value)
@@ -48,7 +48,7 @@ _EXPIRE_BATCH = 100
 
 def queue(session: Session) -> None:
     """Wake the worker when `session`'s transaction commits."""
-    session.info[ENVIRONMENT_QUEUED] = True
+    notify_after_commit(session, ENVIRONMENT_QUEUED)
 
 
 class EnvironmentWorker:

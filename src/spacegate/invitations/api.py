@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from spacegate.access.context import Access
 from spacegate.access.guard import Public, RequireAccount
 from spacegate.auth.service import issue_session_tokens
 from spacegate.authz import Permission
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.grants.context import Access
 from spacegate.invitations import service
 from spacegate.invitations.schemas import (
     AddressResultOut,

@@ -16,8 +16,6 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.access.cache import mark_changed
-from spacegate.access.context import Access, Actor
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
 from spacegate.auth.passwords import Passwords, check_password_policy
@@ -26,6 +24,8 @@ from spacegate.authz import BuiltinRole, Level, Permission
 from spacegate.crypto import SecretBox
 from spacegate.db import utcnow
 from spacegate.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from spacegate.grants.cache import mark_changed
+from spacegate.grants.context import Access, Actor
 from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.mail import outbox
 from spacegate.mail.models import OutboxMessage

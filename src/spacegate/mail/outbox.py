@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.crypto import SecretBox
-from spacegate.db import transaction, utcnow
+from spacegate.db import notify_after_commit, transaction, utcnow
 from spacegate.mail import backends
 from spacegate.mail.models import OutboxMessage, OutboxStatus
 from spacegate.settings import Settings
@@ -36,7 +36,7 @@ log = logging.getLogger("spacegate.mail")
 BATCH = 200
 SENT_GROUP = 50
 SENT_GROUP_SECONDS = 1.0
-MAIL_QUEUED = "spacegate.mail_queued"  # session.info flag: wake the worker after commit
+MAIL_QUEUED = "mail-queued"  # the topic that wakes the worker after the commit
 SENDING_LEASE = timedelta(minutes=10)
 _SEPARATOR = "\x00--html--\x00"
 
@@ -70,7 +70,7 @@ def enqueue(
     # Written with the session's next flush: many messages queued in one transaction
     # go out in one multi-row INSERT.
     session.add(message)
-    session.info[MAIL_QUEUED] = True
+    notify_after_commit(session, MAIL_QUEUED)
     return message
 
 

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.db import utcnow
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spacegate.grants.context import Access
 from spacegate.names import clean_name, unix_newlines
 from spacegate.policies import rego
 from spacegate.policies.models import SpacePolicy

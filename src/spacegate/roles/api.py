@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from spacegate.access.context import Access, Caller
 from spacegate.access.guard import RequireAccount, SignedIn
 from spacegate.authz import CATALOG, Level, Permission
 from spacegate.authz.masks import mask_of, sorted_permissions
 from spacegate.deps import SessionDep
 from spacegate.errors import NotFound
+from spacegate.grants.context import Access, Caller
 from spacegate.roles import service
 from spacegate.roles.schemas import PermissionOut, RoleCreate, RoleOut, RoleUpdate
 

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.access.cache import mark_changed
-from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.authz import BuiltinRole, Level, Permission, RoleKey
 from spacegate.authz.catalog import (
@@ -20,6 +18,8 @@ from spacegate.authz.catalog import (
 )
 from spacegate.authz.masks import effective_account_mask, mask_of, sorted_permissions
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
+from spacegate.grants.cache import mark_changed
+from spacegate.grants.context import Access
 from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole

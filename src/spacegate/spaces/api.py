@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from spacegate.access.context import Access, Caller
 from spacegate.access.guard import RequireAccount, RequireSpace, SignedIn, SpaceAccess, access_for
 from spacegate.authz import Permission
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.grants.context import Access, Caller
 from spacegate.spaces import service
 from spacegate.spaces.models import Space
 from spacegate.spaces.schemas import (

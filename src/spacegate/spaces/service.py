@@ -8,8 +8,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.cache import mark_changed
-from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.auth.models import Token, TokenKind
 from spacegate.authz import BuiltinRole, Level, Permission
@@ -17,6 +15,8 @@ from spacegate.authz.masks import sorted_permissions
 from spacegate.environments.live import live_environment_names
 from spacegate.environments.models import Environment
 from spacegate.errors import Conflict, InvalidInput, NotFound
+from spacegate.grants.cache import mark_changed
+from spacegate.grants.context import Access
 from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
 from spacegate.roles.service import (

@@ -16,11 +16,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access, Caller
 from spacegate.access.guard import RequireAccount, RequireSpace, SignedIn, SpaceAccess
 from spacegate.authz import Permission
 from spacegate.blueprints import service as blueprints
 from spacegate.deps import SessionDep
+from spacegate.grants.context import Access, Caller
 from spacegate.tags import service
 from spacegate.tags.schemas import (
     TagCreate,

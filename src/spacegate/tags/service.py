@@ -30,12 +30,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
 from spacegate.blueprints.models import Blueprint, Repository
 from spacegate.db import utcnow
 from spacegate.errors import Conflict, InvalidInput, NotFound
+from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
 from spacegate.tags.models import BlueprintTagValue, SpaceTagValue, TagDefinition, TagSettings
 

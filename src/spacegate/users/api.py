@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from spacegate.access.context import Access, Caller
 from spacegate.access.guard import RequireAccount, SignedIn, access_for
 from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission
 from spacegate.authz.masks import sorted_permissions
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.grants.context import Access, Caller
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
 from spacegate.roles.service import custom_role_names, role_name
 from spacegate.spaces.service import visible_spaces

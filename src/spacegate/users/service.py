@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from spacegate.access.cache import mark_changed
-from spacegate.access.context import Access
 from spacegate.audit import service as audit
 from spacegate.auth import service as auth_service
 from spacegate.auth.passwords import Passwords, check_password_policy
 from spacegate.authz import BuiltinRole, Level, Permission
 from spacegate.errors import Conflict, LastAdmin, NotFound
+from spacegate.grants.cache import mark_changed
+from spacegate.grants.context import Access
 from spacegate.names import clean_email
 from spacegate.roles.service import (
     RoleRef,

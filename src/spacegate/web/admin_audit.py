@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount
 from spacegate.audit import service
 from spacegate.audit.models import AuditEvent
 from spacegate.authz import Permission
 from spacegate.deps import SessionDep
+from spacegate.grants.context import Access
 from spacegate.pagination import CursorQuery, decode_cursor, encode_cursor
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf

@@ -18,13 +18,13 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount
 from spacegate.authz import Permission
 from spacegate.cloudaccounts import service
 from spacegate.cloudaccounts.providers import CREDENTIALS, DETAILS, Field, Provider
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import Conflict, DomainError, InvalidInput
+from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf

@@ -9,12 +9,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount
 from spacegate.authz import CATALOG, Level, Permission, PermissionSpec
 from spacegate.authz.catalog import permissions_allowed_for_level
 from spacegate.deps import SessionDep
 from spacegate.errors import Conflict, DomainError, InvalidInput, RoleInUse
+from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.roles import service
 from spacegate.web.console import Console

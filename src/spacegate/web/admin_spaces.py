@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
 from spacegate.authz import Permission
 from spacegate.deps import SessionDep
 from spacegate.errors import DomainError
+from spacegate.grants.context import Access
 from spacegate.spaces import service
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf

@@ -11,11 +11,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount
 from spacegate.authz import Permission
 from spacegate.deps import SessionDep
 from spacegate.errors import DomainError
+from spacegate.grants.context import Access
 from spacegate.names import unix_newlines
 from spacegate.tags import service
 from spacegate.tags.models import TagDefinition

@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
-from spacegate.access.context import Access
 from spacegate.access.guard import RequireAccount
 from spacegate.authz import Level, Permission
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.grants.context import Access
 from spacegate.invitations import service as invitations
 from spacegate.roles.service import list_roles
 from spacegate.users import service as users

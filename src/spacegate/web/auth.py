@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from spacegate.access.context import Caller
 from spacegate.access.guard import SESSION_COOKIE, Public, SignedIn
 from spacegate.accounts.service import any_account
 from spacegate.auth import service as auth_service
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import RateLimited, Unauthorized
+from spacegate.grants.context import Caller
 from spacegate.web.csrf import served_over_https, verify_csrf
 from spacegate.web.templating import redirect, render
 

@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from spacegate.access.context import Access
 from spacegate.authz import Permission
+from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
 from spacegate.spaces.service import visible_spaces
 from spacegate.users.models import User

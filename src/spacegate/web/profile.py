@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
-from spacegate.access.context import Caller
 from spacegate.access.guard import SignedIn, access_for
 from spacegate.auth import service as auth
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
+from spacegate.grants.context import Caller
 from spacegate.pagination import MAX_ID
 from spacegate.users import service as users
 from spacegate.web.console import Console

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
-from spacegate.access.context import Caller
 from spacegate.access.guard import RequireSpace, SignedIn, SpaceAccess, access_for
 from spacegate.authz import Level, Permission
 from spacegate.authz.masks import sorted_permissions
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError, InvalidInput
+from spacegate.grants.context import Caller
 from spacegate.roles.service import list_roles
 from spacegate.spaces import service
 from spacegate.users import service as users

@@ -1,8 +1,8 @@
 """The per-account index cache, and how it learns about changes.
 
 - In this process: services mark the account changed on the session (`mark_changed`);
-  after the commit the account's index is dropped, so the next request rebuilds it
-  (read-your-writes).
+  after the outer commit (`spacegate.db.notify_after_commit`, never at a savepoint) the
+  account's index is dropped, so the next request rebuilds it (read-your-writes).
 - In other processes sharing the database: every change also bumps
   `accounts.authz_version` in its transaction; a poller thread compares versions every
   `authz_poll_seconds` and drops stale indexes, well within a second.
@@ -14,16 +14,18 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from spacegate.access.loader import load_index
 from spacegate.accounts.models import Account
 from spacegate.authz import AccountIndex
+from spacegate.db import notify_after_commit, subscribe
+from spacegate.grants.loader import load_index
 
 log = logging.getLogger(__name__)
 
-_CHANGED_KEY = "spacegate.authz_changed"
+GRANTS_CHANGED = "grants-changed"
+"""The topic a committed grant change is announced on; the payload is the account id."""
 
 
 def mark_changed(session: Session, account_id: int) -> None:
@@ -37,7 +39,7 @@ def mark_changed(session: Session, account_id: int) -> None:
         .where(Account.id == account_id)
         .values(authz_version=Account.authz_version + 1)
     )
-    session.info.setdefault(_CHANGED_KEY, set()).add(account_id)
+    notify_after_commit(session, GRANTS_CHANGED, account_id)
 
 
 class IndexCache:
@@ -54,8 +56,7 @@ class IndexCache:
         self._thread: threading.Thread | None = None
         self.loads = 0  # how many indexes were built (observability and tests)
         # Committed sessions of this factory drop the indexes of what they changed.
-        event.listen(factory, "after_commit", self._after_commit)
-        event.listen(factory, "after_rollback", self._after_rollback)
+        subscribe(factory, GRANTS_CHANGED, self._grants_changed)
 
     def get(self, session: Session, account_id: int) -> AccountIndex:
         entry = self._entries.get(account_id)
@@ -80,13 +81,8 @@ class IndexCache:
                     self._generations[account_id] = self._generations.get(account_id, 0) + 1
                     self._entries.pop(account_id, None)
 
-    def _after_commit(self, session: Session) -> None:
-        changed = session.info.pop(_CHANGED_KEY, None)
-        if changed:
-            self.invalidate(changed)
-
-    def _after_rollback(self, session: Session) -> None:
-        session.info.pop(_CHANGED_KEY, None)
+    def _grants_changed(self, account_id: int) -> None:
+        self.invalidate({account_id})
 
     # -- cross-process freshness ----------------------------------------------------------
 
