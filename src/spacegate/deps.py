@@ -1,5 +1,6 @@
 """Request-scoped dependencies shared by every router: the runtime, the database
-session (one transaction per request) and the client's address."""
+session (one transaction per request), the grant index cache and the client's address.
+The edge (guards, routes, pages) reaches the runtime through these only."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from spacegate.db import transaction
+from spacegate.grants.cache import IndexCache
 from spacegate.runtime import Runtime
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -28,6 +30,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_index_cache(request: Request) -> IndexCache:
+    return get_runtime(request).authz
+
+
 def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -35,3 +41,4 @@ def client_address(request: Request) -> str | None:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClientDep = Annotated[str | None, Depends(client_address)]
+IndexCacheDep = Annotated[IndexCache, Depends(get_index_cache)]

@@ -6,17 +6,15 @@ costs one token lookup for the caller and no query per decision.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from spacegate.access.guard import SignedIn, access_for
+from spacegate.access.requires import SignedInAccess
 from spacegate.authz import SPEC_BY_ID, Level, Permission, explain
 from spacegate.authz.explain import Explanation
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import Forbidden, InvalidInput
-from spacegate.grants.context import Access, Caller
+from spacegate.grants.context import Access
 
 router = APIRouter(prefix="/api/authz", tags=["Decision API"])
 
@@ -128,14 +126,13 @@ def _decide(access: Access, query: CheckQuery) -> Explanation:
 )
 def check(
     body: CheckRequest,
-    caller: Annotated[Caller, Depends(SignedIn())],
+    access: SignedInAccess,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> CheckResponse:
     """Single: `{email, permission, space_name?}` -> `{allowed, reason}`. Batch:
     `{checks: [...]}` (up to 1,000) -> `{results: [...]}`. Anyone may ask about
     themselves; asking about others needs ACCESS_ADMINISTRATION."""
-    access = access_for(caller, session, runtime)
     results = []
     for query in body.queries():
         decision = _decide(access, query)
@@ -158,14 +155,13 @@ def check(
 )
 def explain_decision(
     body: CheckQuery,
-    caller: Annotated[Caller, Depends(SignedIn())],
+    access: SignedInAccess,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> ExplainResponse:
     """On allow, the chain of grants (role held at account or space level, and the
     permission it gives); on deny, the nearest missing grant and the roles that would
     give it."""
-    access = access_for(caller, session, runtime)
     decision = _decide(access, body)
     space_name = body.space_name
     return ExplainResponse(

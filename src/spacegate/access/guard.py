@@ -1,7 +1,8 @@
 """Route guards: every route declares, with exactly one of these, what it needs.
 
 - `Public()`: anyone, no credentials.
-- `SignedIn()`: any authenticated user of the account.
+- `SignedIn()`: any authenticated user of the account; hands over their `Access`, for
+  routes whose answer depends on what the caller may do.
 - `RequireAccount(P)`: an account-level permission. Without it: 403.
 - `RequireSpace(P)`: a permission in the space named by the `{space}` path parameter
   (an account permission, such as CREATE_SPACES for renaming, is checked at account
@@ -13,8 +14,9 @@
   space permissions (e.g. the blueprint list, for publishers and blueprint-tag managers).
 
 No credentials, or bad ones, answer 401 for every guard but `Public`. The guard hands
-the endpoint a frozen context (`Caller`, `Access`, `SpaceAccess`); a test walks
-`app.routes` and fails on any route without exactly one guard.
+the endpoint a frozen context (`Access`, `SpaceAccess`); a test walks `app.routes` and
+fails on any route without exactly one guard. Routes name them through the shorthands of
+`spacegate.access.requires`.
 """
 
 from __future__ import annotations
@@ -24,17 +26,15 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from spacegate.auth import service as auth_service
 from spacegate.auth.models import COOKIE_KINDS
 from spacegate.authz import SPEC_BY_ID, Level, Permission
-from spacegate.deps import ClientDep, RuntimeDep, SessionDep
+from spacegate.deps import ClientDep, IndexCacheDep, SessionDep
 from spacegate.errors import Forbidden, NotFound, Unauthorized
 from spacegate.grants.context import Access, Caller
-from spacegate.runtime import Runtime
 from spacegate.spaces.models import Space
+from spacegate.spaces.service import find_space
 
 _bearer = HTTPBearer(auto_error=False, description="A login access token or an API token.")
 
@@ -69,12 +69,6 @@ class SpaceAccess(Access):
     space: Space
 
 
-def access_for(caller: Caller, session: Session, runtime: Runtime) -> Access:
-    """The caller's access, for routes open to any signed-in user whose answer depends
-    on what that user may do."""
-    return Access(caller, runtime.authz.get(session, caller.account_id))
-
-
 class Guard:
     """Base of the route guards; `permission` is what the route declares it needs."""
 
@@ -92,8 +86,8 @@ class Public(Guard):
 class SignedIn(Guard):
     description = "Any signed-in user."
 
-    def __call__(self, caller: CallerDep) -> Caller:
-        return caller
+    def __call__(self, caller: CallerDep, session: SessionDep, cache: IndexCacheDep) -> Access:
+        return Access(caller, cache.get(session, caller.account_id))
 
 
 class RequireAccount(Guard):
@@ -103,8 +97,8 @@ class RequireAccount(Guard):
         self.permission = permission
         self.description = f"Needs {permission.value}."
 
-    def __call__(self, caller: CallerDep, session: SessionDep, runtime: RuntimeDep) -> Access:
-        access = access_for(caller, session, runtime)
+    def __call__(self, caller: CallerDep, session: SessionDep, cache: IndexCacheDep) -> Access:
+        access = Access(caller, cache.get(session, caller.account_id))
         assert self.permission is not None
         if not access.has(self.permission):
             raise Forbidden(f"You need the {SPEC_BY_ID[self.permission].label} permission.")
@@ -125,14 +119,10 @@ class RequireSpace(Guard):
         space: Annotated[str, Path(description="The space's name.", max_length=200)],
         caller: CallerDep,
         session: SessionDep,
-        runtime: RuntimeDep,
+        cache: IndexCacheDep,
     ) -> SpaceAccess:
-        found = session.scalar(
-            select(Space).where(
-                Space.account_id == caller.account_id, Space.name_key == space.lower()
-            )
-        )
-        index = runtime.authz.get(session, caller.account_id)
+        found = find_space(session, caller.account_id, space)
+        index = cache.get(session, caller.account_id)
         access = SpaceAccess(caller, index, found) if found else None
         if access is None or not access.can_see_space(access.space.id):
             raise NotFound(f"There is no space named '{space}'.")

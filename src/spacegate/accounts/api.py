@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from spacegate.access.guard import Public
+from spacegate.access.requires import Anyone
 from spacegate.accounts import service
 from spacegate.auth.schemas import TokenResponse
 from spacegate.auth.service import issue_session_tokens
@@ -33,7 +33,7 @@ class SetupStatus(BaseModel):
     "/setup",
     summary="Whether first-run setup is still open",
     response_model=SetupStatus,
-    dependencies=[Depends(Public())],
+    dependencies=[Anyone],
 )
 def setup_status(session: SessionDep) -> SetupStatus:
     return SetupStatus(needs_setup=not service.any_account(session))
@@ -44,7 +44,7 @@ def setup_status(session: SessionDep) -> SetupStatus:
     summary="Create the first account and its Account Admin",
     response_model=TokenResponse,
     status_code=201,
-    dependencies=[Depends(Public())],
+    dependencies=[Anyone],
     responses={404: {"description": "Wrong token, or setup already done."}},
 )
 def setup(body: SetupRequest, session: SessionDep, runtime: RuntimeDep) -> TokenResponse:

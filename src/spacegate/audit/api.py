@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from spacegate.access.guard import RequireAccount
+from spacegate.access.requires import Administration
 from spacegate.audit import service
-from spacegate.authz import Permission
 from spacegate.deps import SessionDep
-from spacegate.grants.context import Access
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
 
 router = APIRouter(prefix="/api", tags=["Audit"])
@@ -34,7 +32,7 @@ class AuditEventOut(BaseModel):
     "/audit", summary="The account's audit log, newest first", response_model=list[AuditEventOut]
 )
 def list_audit_events(
-    access: Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))],
+    access: Administration,
     session: SessionDep,
     response: Response,
     actor: Annotated[str | None, Query(max_length=254, description="Actor's email.")] = None,

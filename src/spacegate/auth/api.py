@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 
-from spacegate.access.guard import Public, SignedIn
+from spacegate.access.requires import Anyone, SignedInAccess
 from spacegate.auth import service
 from spacegate.auth.schemas import (
     LoginRequest,
@@ -18,7 +18,6 @@ from spacegate.auth.schemas import (
 )
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput
-from spacegate.grants.context import Caller
 from spacegate.pagination import MAX_ID
 from spacegate.spaces.service import find_space
 
@@ -29,7 +28,7 @@ router = APIRouter(prefix="/api", tags=["Authentication"])
     "/accounts/{account}/login",
     summary="Sign in with email and password",
     response_model=TokenResponse,
-    dependencies=[Depends(Public())],
+    dependencies=[Anyone],
     responses={
         401: {"description": "Wrong account, email or password."},
         429: {"description": "Too many failures; see Retry-After."},
@@ -63,7 +62,7 @@ def login(
     "/token/refresh",
     summary="Trade a refresh token for a new token pair",
     response_model=TokenResponse,
-    dependencies=[Depends(Public())],
+    dependencies=[Anyone],
 )
 def refresh(body: RefreshRequest, session: SessionDep, runtime: RuntimeDep) -> TokenResponse:
     """The refresh token is used up; the answer carries a new one."""
@@ -81,7 +80,7 @@ def refresh(body: RefreshRequest, session: SessionDep, runtime: RuntimeDep) -> T
 )
 def create_long_token(
     body: LongTokenRequest,
-    caller: Annotated[Caller, Depends(SignedIn())],
+    access: SignedInAccess,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> LongTokenResponse:
@@ -89,18 +88,18 @@ def create_long_token(
     narrowed to `permissions` and `spaces`. It is shown once; only its hash is kept."""
     space_ids: list[int] | None = None
     if body.spaces is not None:
-        index = runtime.authz.get(session, caller.account_id)
+        index = runtime.authz.get(session, access.caller.account_id)
         space_ids = []
         for name in body.spaces:
-            space = find_space(session, caller.account_id, name)
+            space = find_space(session, access.caller.account_id, name)
             # A space the user cannot see is answered as unknown (rule 3); one they see
             # but their narrowed token does not is refused by the service (403).
-            if space is None or not index.can_see_space(caller.user_id, space.id):
+            if space is None or not index.can_see_space(access.caller.user_id, space.id):
                 raise InvalidInput(f"There is no space named '{name}'.")
             space_ids.append(space.id)
     issued = service.create_api_token(
         session,
-        caller,
+        access.caller,
         runtime.settings,
         name=body.name.strip(),
         expires_in_days=body.expires_in_days,
@@ -116,21 +115,19 @@ def create_long_token(
 
 
 @router.get("/tokens", summary="List my API tokens", response_model=list[TokenInfo])
-def list_tokens(
-    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
-) -> list[TokenInfo]:
-    """The caller's long-lived API tokens (never the tokens themselves)."""
+def list_tokens(access: SignedInAccess, session: SessionDep) -> list[TokenInfo]:
+    """The access.caller's long-lived API tokens (never the tokens themselves)."""
     return [
         TokenInfo.model_validate(token, from_attributes=True)
-        for token in service.list_api_tokens(session, caller)
+        for token in service.list_api_tokens(session, access.caller)
     ]
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke one of my API tokens", status_code=204)
 def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-    caller: Annotated[Caller, Depends(SignedIn())],
+    access: SignedInAccess,
     session: SessionDep,
 ) -> Response:
-    service.revoke_api_token(session, caller, token_id)
+    service.revoke_api_token(session, access.caller, token_id)
     return Response(status_code=204)

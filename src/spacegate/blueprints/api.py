@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import SecretStr
 
-from spacegate.access.guard import RequireAnySpace, RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access.requires import (
+    BrowseCatalog,
+    PublishBlueprints,
+    SeeBlueprints,
+    SetupRepositories,
+)
 from spacegate.blueprints import service
 from spacegate.blueprints.models import Repository
 from spacegate.blueprints.schemas import (
@@ -43,15 +47,6 @@ RepositoryQuery = Annotated[
     str | None,
     Query(max_length=200, description="The blueprint's repository, when several have the name."),
 ]
-SetupRepositories = Annotated[
-    SpaceAccess, Depends(RequireSpace(Permission.SETUP_BLUEPRINT_REPOSITORIES))
-]
-SeeBlueprints = Annotated[
-    SpaceAccess,
-    Depends(RequireAnySpace(Permission.PUBLISH_BLUEPRINTS, Permission.MANAGE_BLUEPRINT_TAGS)),
-]
-Publish = Annotated[SpaceAccess, Depends(RequireSpace(Permission.PUBLISH_BLUEPRINTS))]
-Browse = Annotated[SpaceAccess, Depends(RequireSpace(Permission.BROWSE_CATALOG))]
 
 
 def repository_out(view: service.RepositoryView) -> RepositoryOut:
@@ -215,7 +210,7 @@ def list_blueprints(
     response_model=list[CatalogItemOut],
 )
 def catalog(
-    access: Browse,
+    access: BrowseCatalog,
     session: SessionDep,
     response: Response,
     limit: LimitQuery = 100,
@@ -232,7 +227,7 @@ def catalog(
 @router.get("/catalog/{bp}", summary="One published blueprint", response_model=CatalogItemOut)
 def catalog_item(
     bp: BlueprintName,
-    access: Browse,
+    access: BrowseCatalog,
     session: SessionDep,
     repository_name: RepositoryQuery = None,
 ) -> CatalogItemOut:
@@ -242,9 +237,11 @@ def catalog_item(
 
 
 @router.post(
-    "/catalog", summary="Publish a blueprint to the catalog", response_model=CatalogItemOut
+    "/catalog",
+    summary="PublishBlueprints a blueprint to the catalog",
+    response_model=CatalogItemOut,
 )
-def publish(body: PublishRequest, access: Publish, session: SessionDep) -> CatalogItemOut:
+def publish(body: PublishRequest, access: PublishBlueprints, session: SessionDep) -> CatalogItemOut:
     """409 with the errors (`blueprint_errors`) for a blueprint with validation errors."""
     view = service.publish(session, access, access.space, body.blueprint_name, body.repository_name)
     return CatalogItemOut.of(view.blueprint, view.repository_name)
@@ -253,7 +250,7 @@ def publish(body: PublishRequest, access: Publish, session: SessionDep) -> Catal
 @router.delete("/catalog/{bp}", summary="Take a blueprint out of the catalog", status_code=204)
 def unpublish(
     bp: BlueprintName,
-    access: Publish,
+    access: PublishBlueprints,
     session: SessionDep,
     repository_name: RepositoryQuery = None,
 ) -> Response:
@@ -267,7 +264,7 @@ def unpublish(
     response_model=ValidationOut,
 )
 def validate_blueprint(
-    body: ValidationRequest, access: Browse, session: SessionDep
+    body: ValidationRequest, access: BrowseCatalog, session: SessionDep
 ) -> ValidationOut:
     """Answers `{errors: [...], warnings: [...]}`, each `{message, path?, line?,
     column?}`; no errors means the blueprint is valid. Nothing is stored."""

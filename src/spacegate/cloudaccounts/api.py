@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, SecretStr
 
-from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access import requires
+from spacegate.access.requires import ManageCloudAccounts
 from spacegate.cloudaccounts import service
 from spacegate.cloudaccounts.models import CloudAccount, ComputeService
 from spacegate.cloudaccounts.schemas import (
@@ -31,14 +31,11 @@ from spacegate.cloudaccounts.schemas import (
     TokenRotate,
 )
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.grants.context import Access
 
 router = APIRouter(tags=["Cloud accounts and compute services"])
 
 Name = Annotated[str, Path(max_length=200, description="The cloud account's name.")]
 ServiceName = Annotated[str, Path(max_length=200, description="The compute service's name.")]
-ManageClouds = Annotated[Access, Depends(RequireAccount(Permission.ADD_REMOVE_CLOUD_ACCOUNTS))]
-CloudInfo = Annotated[SpaceAccess, Depends(RequireSpace(Permission.GET_CLOUD_ACCOUNT_INFO))]
 Shape = TypeVar("Shape", bound=BaseModel)
 
 
@@ -77,7 +74,7 @@ def compute_service_info(compute: ComputeService) -> ComputeServiceInfo:
     summary="Cloud accounts of the account",
     response_model=list[CloudAccountOut],
 )
-def list_cloud_accounts(access: ManageClouds, session: SessionDep) -> list[CloudAccountOut]:
+def list_cloud_accounts(access: ManageCloudAccounts, session: SessionDep) -> list[CloudAccountOut]:
     return [
         cloud_account_out(view)
         for view in service.list_cloud_accounts(session, access.caller.account_id)
@@ -91,7 +88,7 @@ def list_cloud_accounts(access: ManageClouds, session: SessionDep) -> list[Cloud
     status_code=201,
 )
 def create_cloud_account(
-    body: CloudAccountCreate, access: ManageClouds, session: SessionDep, runtime: RuntimeDep
+    body: CloudAccountCreate, access: ManageCloudAccounts, session: SessionDep, runtime: RuntimeDep
 ) -> CloudAccountOut:
     """Details and credentials are validated for the provider; the credentials are
     encrypted at rest and never returned. 422 for bad input, 409 for a name in use."""
@@ -113,7 +110,9 @@ def create_cloud_account(
     summary="One cloud account",
     response_model=CloudAccountOut,
 )
-def get_cloud_account(name: Name, access: ManageClouds, session: SessionDep) -> CloudAccountOut:
+def get_cloud_account(
+    name: Name, access: ManageCloudAccounts, session: SessionDep
+) -> CloudAccountOut:
     return cloud_account_out(service.get_cloud_account(session, access.caller.account_id, name))
 
 
@@ -123,7 +122,7 @@ def get_cloud_account(name: Name, access: ManageClouds, session: SessionDep) -> 
     response_model=CloudAccountOut,
 )
 def update_cloud_account(
-    name: Name, body: CloudAccountUpdate, access: ManageClouds, session: SessionDep
+    name: Name, body: CloudAccountUpdate, access: ManageCloudAccounts, session: SessionDep
 ) -> CloudAccountOut:
     """Fields left out stay as they are; `details` and `spaces` replace the old ones.
     Credentials are rotated with `PUT .../{name}/credentials`."""
@@ -141,7 +140,7 @@ def update_cloud_account(
 def rotate_credentials(
     name: Name,
     body: CredentialsRotate,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> CloudAccountOut:
@@ -154,7 +153,7 @@ def rotate_credentials(
 @router.delete(
     "/api/settings/cloudaccounts/{name}", summary="Remove a cloud account", status_code=204
 )
-def delete_cloud_account(name: Name, access: ManageClouds, session: SessionDep) -> Response:
+def delete_cloud_account(name: Name, access: ManageCloudAccounts, session: SessionDep) -> Response:
     """409 while an active environment uses it."""
     service.delete_cloud_account(session, access, name)
     return Response(status_code=204)
@@ -165,7 +164,9 @@ def delete_cloud_account(name: Name, access: ManageClouds, session: SessionDep) 
     summary="Cloud accounts allowed in the space",
     response_model=list[CloudAccountInfo],
 )
-def space_cloud_accounts(access: CloudInfo, session: SessionDep) -> list[CloudAccountInfo]:
+def space_cloud_accounts(
+    access: requires.CloudAccountInfo, session: SessionDep
+) -> list[CloudAccountInfo]:
     return [
         cloud_account_info(account)
         for account in service.cloud_accounts_in_space(session, access.space)
@@ -180,7 +181,9 @@ def space_cloud_accounts(access: CloudInfo, session: SessionDep) -> list[CloudAc
     summary="Kubernetes compute services of the account",
     response_model=list[ComputeServiceOut],
 )
-def list_compute_services(access: ManageClouds, session: SessionDep) -> list[ComputeServiceOut]:
+def list_compute_services(
+    access: ManageCloudAccounts, session: SessionDep
+) -> list[ComputeServiceOut]:
     return [
         compute_service_out(view)
         for view in service.list_compute_services(session, access.caller.account_id)
@@ -194,7 +197,10 @@ def list_compute_services(access: ManageClouds, session: SessionDep) -> list[Com
     status_code=201,
 )
 def create_compute_service(
-    body: ComputeServiceCreate, access: ManageClouds, session: SessionDep, runtime: RuntimeDep
+    body: ComputeServiceCreate,
+    access: ManageCloudAccounts,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> ComputeServiceOut:
     """The token is encrypted at rest and never returned."""
     view = service.create_compute_service(
@@ -216,7 +222,7 @@ def create_compute_service(
     response_model=ComputeServiceOut,
 )
 def get_compute_service(
-    name: ServiceName, access: ManageClouds, session: SessionDep
+    name: ServiceName, access: ManageCloudAccounts, session: SessionDep
 ) -> ComputeServiceOut:
     return compute_service_out(service.get_compute_service(session, access.caller.account_id, name))
 
@@ -227,7 +233,7 @@ def get_compute_service(
     response_model=ComputeServiceOut,
 )
 def update_compute_service(
-    name: ServiceName, body: ComputeServiceUpdate, access: ManageClouds, session: SessionDep
+    name: ServiceName, body: ComputeServiceUpdate, access: ManageCloudAccounts, session: SessionDep
 ) -> ComputeServiceOut:
     """Fields left out stay as they are. The token is rotated with
     `PUT .../{name}/credentials`."""
@@ -251,7 +257,7 @@ def update_compute_service(
 def rotate_token(
     name: ServiceName,
     body: TokenRotate,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> ComputeServiceOut:
@@ -265,7 +271,7 @@ def rotate_token(
     status_code=204,
 )
 def delete_compute_service(
-    name: ServiceName, access: ManageClouds, session: SessionDep
+    name: ServiceName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
     """409 while an active environment runs on it."""
     service.delete_compute_service(session, access, name)
@@ -277,7 +283,9 @@ def delete_compute_service(
     summary="Compute services allowed in the space",
     response_model=list[ComputeServiceInfo],
 )
-def space_compute_services(access: CloudInfo, session: SessionDep) -> list[ComputeServiceInfo]:
+def space_compute_services(
+    access: requires.CloudAccountInfo, session: SessionDep
+) -> list[ComputeServiceInfo]:
     return [
         compute_service_info(compute)
         for compute in service.compute_services_in_space(session, access.space)

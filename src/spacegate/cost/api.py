@@ -18,20 +18,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 
-from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access.requires import FullAccessAllSpaces, ManageCloudAccounts, ViewCost
 from spacegate.cost import service
 from spacegate.cost.schemas import IngestOut, RecordsIn, ReportOut
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput
-from spacegate.grants.context import Access
 
 router = APIRouter(tags=["Cost"])
 
 MAX_BODY = 5 * 1024 * 1024
-ViewCost = Annotated[SpaceAccess, Depends(RequireSpace(Permission.VIEW_COST_DATA))]
-AllSpaces = Annotated[Access, Depends(RequireAccount(Permission.FULL_ACCESS_ALL_SPACES))]
-Ingest = Annotated[Access, Depends(RequireAccount(Permission.ADD_REMOVE_CLOUD_ACCOUNTS))]
 From = Annotated[
     date | None, Query(alias="from", description="First day (UTC), default: 29 days before `to`.")
 ]
@@ -69,7 +64,7 @@ def space_cost(
 
 @router.get("/api/cost", summary="The account's cost across spaces", response_model=ReportOut)
 def account_cost(
-    access: AllSpaces,
+    access: FullAccessAllSpaces,
     session: SessionDep,
     runtime: RuntimeDep,
     from_: From = None,
@@ -113,14 +108,14 @@ _INGEST_BODY: dict[str, Any] = {
 
 @router.post(
     "/api/cost/records",
-    summary="Ingest cost records (JSON or CSV)",
+    summary="ManageCloudAccounts cost records (JSON or CSV)",
     response_model=IngestOut,
     openapi_extra=_INGEST_BODY,
 )
 def ingest_records(
     request: Request,
     body: Annotated[bytes, Depends(_raw_body)],
-    access: Ingest,
+    access: ManageCloudAccounts,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> IngestOut:

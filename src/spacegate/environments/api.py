@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from spacegate.access.guard import RequireAnySpace, RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access.requires import OperateEnvironments, ViewSpace
 from spacegate.cost.service import environment_totals
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.environments import service
@@ -32,13 +31,6 @@ from spacegate.settings import Settings
 router = APIRouter(prefix="/api/spaces/{space}/environments", tags=["Environments"])
 
 EnvironmentId = Annotated[str, Path(max_length=64, description="The environment's id.")]
-View = Annotated[SpaceAccess, Depends(RequireSpace(Permission.VIEW_SPACE))]
-Operate = Annotated[
-    SpaceAccess,
-    Depends(
-        RequireAnySpace(Permission.LAUNCH_SANDBOXES, Permission.MANAGE_PRODUCTION_ENVIRONMENTS)
-    ),
-]
 
 
 def _out(
@@ -50,7 +42,9 @@ def _out(
 
 
 @router.post("", summary="Launch an environment", response_model=LaunchOut, status_code=200)
-def launch(body: LaunchIn, access: Operate, session: SessionDep, runtime: RuntimeDep) -> LaunchOut:
+def launch(
+    body: LaunchIn, access: OperateEnvironments, session: SessionDep, runtime: RuntimeDep
+) -> LaunchOut:
     """Answers `{id}` at once; the environment is `Launching` and deploys in the
     background (read it to follow `details.computed_status`). 403 without the permission
     for a sandbox or a production environment, for an unpublished blueprint (unless you
@@ -85,7 +79,7 @@ def launch(body: LaunchIn, access: Operate, session: SessionDep, runtime: Runtim
 
 @router.get("", summary="Environments of the space", response_model=list[EnvironmentOut])
 def list_environments(
-    access: View,
+    access: ViewSpace,
     session: SessionDep,
     runtime: RuntimeDep,
     response: Response,
@@ -119,7 +113,7 @@ def list_environments(
 
 @router.get("/{environment_id}", summary="One environment", response_model=EnvironmentDetailOut)
 def get_environment(
-    environment_id: EnvironmentId, access: View, session: SessionDep, runtime: RuntimeDep
+    environment_id: EnvironmentId, access: ViewSpace, session: SessionDep, runtime: RuntimeDep
 ) -> EnvironmentDetailOut:
     """With its resources, outputs, errors and the executors' log."""
     environment = service.get_environment(session, access.space, environment_id)
@@ -130,7 +124,10 @@ def get_environment(
     "/{environment_id}", summary="End an environment", response_model=EnvironmentDetailOut
 )
 def end_environment(
-    environment_id: EnvironmentId, access: Operate, session: SessionDep, runtime: RuntimeDep
+    environment_id: EnvironmentId,
+    access: OperateEnvironments,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> EnvironmentDetailOut:
     """The environment moves to `Terminating` (one still launching ends once launched)
     and ends in the background. 403: a sandbox of someone else without Manage production
@@ -146,7 +143,7 @@ def end_environment(
 )
 def extend_environment(
     environment_id: EnvironmentId,
-    access: Operate,
+    access: OperateEnvironments,
     session: SessionDep,
     runtime: RuntimeDep,
     value: Annotated[

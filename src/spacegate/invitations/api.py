@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from spacegate.access.guard import Public, RequireAccount
+from spacegate.access.requires import Anyone, InviteUsers
 from spacegate.auth.service import issue_session_tokens
-from spacegate.authz import Permission
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.grants.context import Access
 from spacegate.invitations import service
 from spacegate.invitations.schemas import (
     AddressResultOut,
@@ -26,8 +24,6 @@ from spacegate.invitations.schemas import (
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/accounts", tags=["Invitations"])
-
-InviteUsers = Annotated[Access, Depends(RequireAccount(Permission.INVITE_USERS))]
 
 
 def _results(results: list[service.AddressResult]) -> list[AddressResultOut]:
@@ -134,7 +130,7 @@ def resend(
     "/signup/{secret}",
     summary="Who an invitation link is for",
     response_model=SignupInfo,
-    dependencies=[Depends(Public())],
+    dependencies=[Anyone],
     responses={404: {"description": "Used, revoked, replaced or expired."}},
 )
 def signup_info(secret: Annotated[str, Path(max_length=200)], session: SessionDep) -> SignupInfo:
@@ -147,7 +143,7 @@ def signup_info(secret: Annotated[str, Path(max_length=200)], session: SessionDe
     summary="Accept an invitation",
     response_model=SignupResponse,
     status_code=201,
-    dependencies=[Depends(Public())],
+    dependencies=[Anyone],
 )
 def signup(body: SignupRequest, session: SessionDep, runtime: RuntimeDep) -> SignupResponse:
     """Creates the user with the invited roles (a space or role removed meanwhile is

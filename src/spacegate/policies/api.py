@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 
-from spacegate.access.guard import RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access.requires import ManageSpacePolicies
 from spacegate.deps import SessionDep
 from spacegate.policies import service
 from spacegate.policies.schemas import PolicyCreate, PolicyOut, PolicyUpdate
@@ -16,16 +15,17 @@ from spacegate.policies.schemas import PolicyCreate, PolicyOut, PolicyUpdate
 router = APIRouter(prefix="/api/spaces/{space}/policies", tags=["Space policies"])
 
 PolicyName = Annotated[str, Path(max_length=200, description="The policy's name.")]
-ManagePolicies = Annotated[SpaceAccess, Depends(RequireSpace(Permission.MANAGE_SPACE_POLICIES))]
 
 
 @router.get("", summary="Policies of the space", response_model=list[PolicyOut])
-def list_policies(access: ManagePolicies, session: SessionDep) -> list[PolicyOut]:
+def list_policies(access: ManageSpacePolicies, session: SessionDep) -> list[PolicyOut]:
     return [PolicyOut.of(policy) for policy in service.list_policies(session, access.space)]
 
 
 @router.post("", summary="Add a policy", response_model=PolicyOut, status_code=201)
-def create_policy(body: PolicyCreate, access: ManagePolicies, session: SessionDep) -> PolicyOut:
+def create_policy(
+    body: PolicyCreate, access: ManageSpacePolicies, session: SessionDep
+) -> PolicyOut:
     """The module is compiled with its data: 422 (`PolicyCompileError`) with the
     compiler's message when it does not compile or has no `deny` set; 409 for a name
     in use."""
@@ -43,13 +43,13 @@ def create_policy(body: PolicyCreate, access: ManagePolicies, session: SessionDe
 
 
 @router.get("/{name}", summary="One policy", response_model=PolicyOut)
-def get_policy(name: PolicyName, access: ManagePolicies, session: SessionDep) -> PolicyOut:
+def get_policy(name: PolicyName, access: ManageSpacePolicies, session: SessionDep) -> PolicyOut:
     return PolicyOut.of(service.get_policy(session, access.space, name))
 
 
 @router.put("/{name}", summary="Change a policy", response_model=PolicyOut)
 def update_policy(
-    name: PolicyName, body: PolicyUpdate, access: ManagePolicies, session: SessionDep
+    name: PolicyName, body: PolicyUpdate, access: ManageSpacePolicies, session: SessionDep
 ) -> PolicyOut:
     """Fields left out stay as they are; `enabled: false` keeps the policy without
     evaluating it. A new module or data is compiled again (422 on failure)."""
@@ -68,6 +68,6 @@ def update_policy(
 
 
 @router.delete("/{name}", summary="Delete a policy", status_code=204)
-def delete_policy(name: PolicyName, access: ManagePolicies, session: SessionDep) -> Response:
+def delete_policy(name: PolicyName, access: ManageSpacePolicies, session: SessionDep) -> Response:
     service.delete_policy(session, access, access.space, name)
     return Response(status_code=204)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 
-from spacegate.access.guard import RequireAccount, SignedIn
-from spacegate.authz import CATALOG, Level, Permission
+from spacegate.access.requires import CreateRoles, SignedInAccess
+from spacegate.authz import CATALOG, Level
 from spacegate.authz.masks import mask_of, sorted_permissions
 from spacegate.deps import SessionDep
 from spacegate.errors import NotFound
-from spacegate.grants.context import Access, Caller
 from spacegate.roles import service
 from spacegate.roles.schemas import PermissionOut, RoleCreate, RoleOut, RoleUpdate
 
@@ -31,7 +30,7 @@ def role_out(role: service.RoleRef) -> RoleOut:
 
 
 @router.get("/permissions", summary="The permission catalog", response_model=list[PermissionOut])
-def permissions(_caller: Annotated[Caller, Depends(SignedIn())]) -> list[PermissionOut]:
+def permissions(_access: SignedInAccess) -> list[PermissionOut]:
     """Every permission id with its label and level, and the built-in roles holding it."""
     return [
         PermissionOut(
@@ -48,32 +47,30 @@ def permissions(_caller: Annotated[Caller, Depends(SignedIn())]) -> list[Permiss
 @router.get(
     "/accountroles", summary="Account roles, built-in and custom", response_model=list[RoleOut]
 )
-def account_roles(
-    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
-) -> list[RoleOut]:
+def account_roles(access: SignedInAccess, session: SessionDep) -> list[RoleOut]:
     return [
-        role_out(role) for role in service.list_roles(session, caller.account_id, Level.ACCOUNT)
+        role_out(role)
+        for role in service.list_roles(session, access.caller.account_id, Level.ACCOUNT)
     ]
 
 
 @router.get("/spaceroles", summary="Space roles, built-in and custom", response_model=list[RoleOut])
-def space_roles(
-    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
-) -> list[RoleOut]:
-    return [role_out(role) for role in service.list_roles(session, caller.account_id, Level.SPACE)]
+def space_roles(access: SignedInAccess, session: SessionDep) -> list[RoleOut]:
+    return [
+        role_out(role)
+        for role in service.list_roles(session, access.caller.account_id, Level.SPACE)
+    ]
 
 
 @router.get("/roles", summary="All roles, built-in and custom", response_model=list[RoleOut])
-def list_roles(
-    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
-) -> list[RoleOut]:
-    return [role_out(role) for role in service.list_roles(session, caller.account_id)]
+def list_roles(access: SignedInAccess, session: SessionDep) -> list[RoleOut]:
+    return [role_out(role) for role in service.list_roles(session, access.caller.account_id)]
 
 
 @router.post("/roles", summary="Create a custom role", response_model=RoleOut, status_code=201)
 def create_role(
     body: RoleCreate,
-    access: Annotated[Access, Depends(RequireAccount(Permission.CREATE_ROLES))],
+    access: CreateRoles,
     session: SessionDep,
 ) -> RoleOut:
     """Permissions are checked against the level (a space role holds space permissions
@@ -92,10 +89,8 @@ def create_role(
 
 
 @router.get("/roles/{name}", summary="One role", response_model=RoleOut)
-def get_role(
-    name: RoleName, caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep
-) -> RoleOut:
-    role = service.find_role(session, caller.account_id, name)
+def get_role(name: RoleName, access: SignedInAccess, session: SessionDep) -> RoleOut:
+    role = service.find_role(session, access.caller.account_id, name)
     if role is None:
         raise NotFound(f"There is no role named '{name}'.")
     return role_out(role)
@@ -105,7 +100,7 @@ def get_role(
 def update_role(
     name: RoleName,
     body: RoleUpdate,
-    access: Annotated[Access, Depends(RequireAccount(Permission.CREATE_ROLES))],
+    access: CreateRoles,
     session: SessionDep,
 ) -> RoleOut:
     """Built-in roles cannot be edited (403). Permission changes apply to every holder
@@ -129,7 +124,7 @@ def update_role(
 )
 def delete_role(
     name: RoleName,
-    access: Annotated[Access, Depends(RequireAccount(Permission.CREATE_ROLES))],
+    access: CreateRoles,
     session: SessionDep,
 ) -> Response:
     service.delete_role(session, access, name)

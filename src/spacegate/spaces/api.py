@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from spacegate.access.guard import RequireAccount, RequireSpace, SignedIn, SpaceAccess, access_for
-from spacegate.authz import Permission
+from spacegate.access.requires import (
+    CreateSpaces,
+    ManageSpace,
+    ManageSpaceUsers,
+    SignedInAccess,
+    ViewSpace,
+)
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.grants.context import Access, Caller
 from spacegate.spaces import service
 from spacegate.spaces.models import Space
 from spacegate.spaces.schemas import (
@@ -24,11 +28,8 @@ from spacegate.spaces.schemas import (
 router = APIRouter(prefix="/api/spaces", tags=["Spaces"])
 
 Email = Annotated[str, Path(max_length=254, description="The member's email address.")]
-ViewSpace = Annotated[SpaceAccess, Depends(RequireSpace(Permission.VIEW_SPACE))]
-ManageSpaceUsers = Annotated[SpaceAccess, Depends(RequireSpace(Permission.MANAGE_SPACE_USERS))]
 # Renaming and deleting a space is part of CREATE_SPACES (PERMISSIONS.md); the space
 # must still be visible to the caller, or it answers 404.
-ManageSpace = Annotated[SpaceAccess, Depends(RequireSpace(Permission.CREATE_SPACES))]
 
 
 def space_out(space: Space) -> SpaceOut:
@@ -49,17 +50,14 @@ def member_out(view: service.MemberView) -> MemberOut:
 
 
 @router.get("", summary="Spaces I can see", response_model=list[SpaceOut])
-def list_spaces(
-    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep
-) -> list[SpaceOut]:
-    access = access_for(caller, session, runtime)
+def list_spaces(access: SignedInAccess, session: SessionDep, runtime: RuntimeDep) -> list[SpaceOut]:
     return [space_out(space) for space in service.visible_spaces(session, access)]
 
 
 @router.post("", summary="Create a space", response_model=SpaceOut, status_code=201)
 def create_space(
     body: SpaceCreate,
-    access: Annotated[Access, Depends(RequireAccount(Permission.CREATE_SPACES))],
+    access: CreateSpaces,
     session: SessionDep,
 ) -> SpaceOut:
     return space_out(

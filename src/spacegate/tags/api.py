@@ -13,14 +13,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from spacegate.access.guard import RequireAccount, RequireSpace, SignedIn, SpaceAccess
+from spacegate.access.guard import SpaceAccess
+from spacegate.access.requires import (
+    BrowseCatalog,
+    ManageAccountTags,
+    ManageBlueprintTags,
+    ManageSpaceTags,
+    SignedInAccess,
+    ViewSpace,
+)
 from spacegate.authz import Permission
 from spacegate.blueprints import service as blueprints
 from spacegate.deps import SessionDep
-from spacegate.grants.context import Access, Caller
 from spacegate.tags import service
 from spacegate.tags.schemas import (
     TagCreate,
@@ -37,14 +44,6 @@ router = APIRouter(tags=["Tags"])
 TagName = Annotated[str, Path(max_length=128, description="The tag's name.")]
 RepoName = Annotated[str, Path(max_length=200, description="The repository's name.")]
 BlueprintName = Annotated[str, Path(max_length=255, description="The blueprint's name.")]
-Reader = Annotated[Caller, Depends(SignedIn())]
-ManageAccountTags = Annotated[Access, Depends(RequireAccount(Permission.MANAGE_ACCOUNT_TAGS))]
-ViewSpace = Annotated[SpaceAccess, Depends(RequireSpace(Permission.VIEW_SPACE))]
-ManageSpaceTags = Annotated[SpaceAccess, Depends(RequireSpace(Permission.MANAGE_SPACE_TAGS))]
-Browse = Annotated[SpaceAccess, Depends(RequireSpace(Permission.BROWSE_CATALOG))]
-ManageBlueprintTags = Annotated[
-    SpaceAccess, Depends(RequireSpace(Permission.MANAGE_BLUEPRINT_TAGS))
-]
 
 SPACE_TAGS = "/api/spaces/{space}/settings/tags"
 BLUEPRINT_TAGS = "/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags"
@@ -66,8 +65,8 @@ def value_out(view: service.ValueView) -> TagValueOut:
 
 
 @router.get("/api/settings/tags", summary="The account's tags", response_model=list[TagOut])
-def list_tags(caller: Reader, session: SessionDep) -> list[TagOut]:
-    return [TagOut.of(tag) for tag in service.list_tags(session, caller.account_id)]
+def list_tags(access: SignedInAccess, session: SessionDep) -> list[TagOut]:
+    return [TagOut.of(tag) for tag in service.list_tags(session, access.caller.account_id)]
 
 
 @router.post("/api/settings/tags", summary="Define a tag", response_model=TagOut, status_code=201)
@@ -87,8 +86,8 @@ def create_tag(body: TagCreate, access: ManageAccountTags, session: SessionDep) 
 
 
 @router.get("/api/settings/tags/{name}", summary="One tag", response_model=TagOut)
-def get_tag(name: TagName, caller: Reader, session: SessionDep) -> TagOut:
-    return TagOut.of(service.get_tag(session, caller.account_id, name))
+def get_tag(name: TagName, access: SignedInAccess, session: SessionDep) -> TagOut:
+    return TagOut.of(service.get_tag(session, access.caller.account_id, name))
 
 
 @router.put("/api/settings/tags/{name}", summary="Change a tag", response_model=TagOut)
@@ -122,8 +121,8 @@ def delete_tag(name: TagName, access: ManageAccountTags, session: SessionDep) ->
     summary="The account's limit on tag definitions",
     response_model=TagLimitOut,
 )
-def get_tag_limit(caller: Reader, session: SessionDep) -> TagLimitOut:
-    view = service.get_limit(session, caller.account_id)
+def get_tag_limit(access: SignedInAccess, session: SessionDep) -> TagLimitOut:
+    view = service.get_limit(session, access.caller.account_id)
     return TagLimitOut(value=view.limit, used=view.used)
 
 
@@ -214,7 +213,7 @@ def _sees_unpublished(access: SpaceAccess) -> bool:
 
 @router.get(BLUEPRINT_TAGS, summary="Tags of a blueprint", response_model=list[TagValueOut])
 def list_blueprint_tags(
-    repo: RepoName, bp: BlueprintName, access: Browse, session: SessionDep
+    repo: RepoName, bp: BlueprintName, access: BrowseCatalog, session: SessionDep
 ) -> list[TagValueOut]:
     """Every tag whose value may be set on a blueprint (scope `blueprint` or
     `environment`), with the value that applies to it and where it is set."""
@@ -254,7 +253,7 @@ def create_blueprint_tag(
     f"{BLUEPRINT_TAGS}/{{name}}", summary="One tag of a blueprint", response_model=TagValueOut
 )
 def get_blueprint_tag(
-    repo: RepoName, bp: BlueprintName, name: TagName, access: Browse, session: SessionDep
+    repo: RepoName, bp: BlueprintName, name: TagName, access: BrowseCatalog, session: SessionDep
 ) -> TagValueOut:
     view = _blueprint(session, access, repo, bp, any_discovered=_sees_unpublished(access))
     return value_out(service.blueprint_tag(session, access.space, view.blueprint, name))

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from spacegate.access.guard import RequireAccount, SignedIn, access_for
-from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission
+from spacegate.access.requires import (
+    Administration,
+    InviteUsers,
+    ManageAccountUsers,
+    SignedInAccess,
+)
+from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level
 from spacegate.authz.masks import sorted_permissions
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.grants.context import Access, Caller
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
 from spacegate.roles.service import custom_role_names, role_name
 from spacegate.spaces.service import visible_spaces
@@ -21,8 +25,6 @@ from spacegate.users.schemas import MeOut, SpacePermissionsOut, UserCreate, User
 router = APIRouter(prefix="/api", tags=["Users"])
 
 Email = Annotated[str, Path(max_length=254, description="The user's email address.")]
-Administration = Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))]
-ManageUsers = Annotated[Access, Depends(RequireAccount(Permission.MANAGE_ACCOUNT_USERS))]
 
 
 @router.get("/accounts/users", summary="List the account's users", response_model=list[UserOut])
@@ -57,7 +59,7 @@ def get_user(email: Email, access: Administration, session: SessionDep) -> UserO
 )
 def add_user(
     body: UserCreate,
-    access: Annotated[Access, Depends(RequireAccount(Permission.INVITE_USERS))],
+    access: InviteUsers,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> UserOut:
@@ -82,7 +84,7 @@ def add_user(
     status_code=204,
     responses={409: {"description": "The last active Account Admin cannot be removed."}},
 )
-def remove_user(email: Email, access: ManageUsers, session: SessionDep) -> Response:
+def remove_user(email: Email, access: ManageAccountUsers, session: SessionDep) -> Response:
     """Also ends every session and API token of the user at once."""
     service.remove_user(session, access, email)
     return Response(status_code=204)
@@ -93,7 +95,7 @@ def remove_user(email: Email, access: ManageUsers, session: SessionDep) -> Respo
 )
 def set_account_role(
     email: Email,
-    access: ManageUsers,
+    access: ManageAccountUsers,
     session: SessionDep,
     value: Annotated[
         str, Query(max_length=200, description="`Admin`, `Member` or a custom account role.")
@@ -107,7 +109,7 @@ def set_account_role(
     summary="Reset the account role to Member",
     response_model=UserOut,
 )
-def unset_account_role(email: Email, access: ManageUsers, session: SessionDep) -> UserOut:
+def unset_account_role(email: Email, access: ManageAccountUsers, session: SessionDep) -> UserOut:
     return UserOut.of(service.set_account_role(session, access, email, BuiltinRole.MEMBER.value))
 
 
@@ -118,7 +120,7 @@ def unset_account_role(email: Email, access: ManageUsers, session: SessionDep) -
 )
 def set_status(
     email: Email,
-    access: ManageUsers,
+    access: ManageAccountUsers,
     session: SessionDep,
     value: Annotated[Literal["active", "inactive"], Query(description="`inactive` or `active`.")],
 ) -> UserOut:
@@ -128,23 +130,20 @@ def set_status(
 
 
 @router.get("/me", summary="Who am I, and what may I do", response_model=MeOut)
-def me(
-    caller: Annotated[Caller, Depends(SignedIn())], session: SessionDep, runtime: RuntimeDep
-) -> MeOut:
-    """The caller, their account role and account permissions, and each space they see
+def me(access: SignedInAccess, session: SessionDep, runtime: RuntimeDep) -> MeOut:
+    """The access.caller, their account role and account permissions, and each space they see
     with their role and effective permissions there."""
-    access = access_for(caller, session, runtime)
-    user = service.get_user(session, caller.account_id, caller.email)
-    names = custom_role_names(session, caller.account_id)
+    user = service.get_user(session, access.caller.account_id, access.caller.email)
+    names = custom_role_names(session, access.caller.account_id)
     space_roles = {
         view.space_name: view.space_role
-        for view in service.views(session, caller.account_id, [user])[0].member_in_spaces
+        for view in service.views(session, access.caller.account_id, [user])[0].member_in_spaces
     }
     return MeOut(
         email=user.email,
         first_name=user.first_name,
         last_name=user.last_name,
-        account_name=caller.account_name,
+        account_name=access.caller.account_name,
         account_role=role_name(user.account_role, user.account_custom_role_id, names),
         account_permissions=[
             p.value

@@ -11,19 +11,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from spacegate.access.guard import RequireAccount
+from spacegate.access.requires import Administration
 from spacegate.audit import service
 from spacegate.audit.models import AuditEvent
-from spacegate.authz import Permission
 from spacegate.deps import SessionDep
-from spacegate.grants.context import Access
 from spacegate.pagination import CursorQuery, decode_cursor, encode_cursor
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-Administration = Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))]
 PAGE_SIZE = 100
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 TextFilter = Annotated[str, Query(max_length=254)]

@@ -18,8 +18,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.access.guard import RequireAccount
-from spacegate.authz import Permission
+from spacegate.access.requires import ManageCloudAccounts
 from spacegate.cloudaccounts import service
 from spacegate.cloudaccounts.providers import CREDENTIALS, DETAILS, Field, Provider
 from spacegate.deps import RuntimeDep, SessionDep
@@ -33,7 +32,6 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-ManageClouds = Annotated[Access, Depends(RequireAccount(Permission.ADD_REMOVE_CLOUD_ACCOUNTS))]
 PathName = Annotated[str, Path(max_length=200)]
 NameField = Annotated[str, Form(max_length=200)]
 SpacesField = Annotated[list[str], Form(max_length=1000)]
@@ -212,7 +210,9 @@ def _page(
 
 
 @router.get("/cloudaccounts")
-def cloud_accounts_page(request: Request, access: ManageClouds, session: SessionDep) -> Response:
+def cloud_accounts_page(
+    request: Request, access: ManageCloudAccounts, session: SessionDep
+) -> Response:
     account_id = access.caller.account_id
     return _page(
         request,
@@ -292,7 +292,7 @@ def _new_cloud_page(
 @router.get("/cloudaccounts/new")
 def new_cloud_account_form(
     request: Request,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     provider: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
@@ -308,7 +308,7 @@ def new_cloud_account_form(
 @router.post("/cloudaccounts/new")
 def create_cloud_account(
     request: Request,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     runtime: RuntimeDep,
     details: DetailsForm,
@@ -383,7 +383,7 @@ def _edit_cloud_page(
 
 @router.get("/cloudaccounts/{name}/edit")
 def edit_cloud_account_form(
-    request: Request, name: PathName, access: ManageClouds, session: SessionDep
+    request: Request, name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
     return _edit_cloud_page(request, access, session, name)
 
@@ -392,7 +392,7 @@ def edit_cloud_account_form(
 def update_cloud_account(
     request: Request,
     name: PathName,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     details: DetailsForm,
     new_name: Annotated[str, Form(alias="name", max_length=200)],
@@ -421,7 +421,7 @@ def update_cloud_account(
 def rotate_credentials(
     request: Request,
     name: PathName,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     runtime: RuntimeDep,
     credentials: CredentialsForm,
@@ -445,7 +445,7 @@ def rotate_credentials(
 
 @router.get("/cloudaccounts/{name}/delete")
 def delete_cloud_account_confirmation(
-    request: Request, name: PathName, access: ManageClouds, session: SessionDep
+    request: Request, name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
     view = service.get_cloud_account(session, access.caller.account_id, name)
     cloud = view.cloud_account
@@ -455,7 +455,9 @@ def delete_cloud_account_confirmation(
 
 
 @router.post("/cloudaccounts/{name}/delete")
-def delete_cloud_account(name: PathName, access: ManageClouds, session: SessionDep) -> Response:
+def delete_cloud_account(
+    name: PathName, access: ManageCloudAccounts, session: SessionDep
+) -> Response:
     view = service.get_cloud_account(session, access.caller.account_id, name)
     service.delete_cloud_account(session, access, name)
     return redirect(LIST_URL, flash=f"Deleted the cloud account {view.cloud_account.name}.")
@@ -501,7 +503,7 @@ def _compute_page(
 
 @router.get("/cloudaccounts/kubernetes/new")
 def new_compute_service_form(
-    request: Request, access: ManageClouds, session: SessionDep
+    request: Request, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
     return _compute_page(request, access, session, None)
 
@@ -509,7 +511,7 @@ def new_compute_service_form(
 @router.post("/cloudaccounts/kubernetes/new")
 def create_compute_service(
     request: Request,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     runtime: RuntimeDep,
     name: NameField,
@@ -546,7 +548,7 @@ def create_compute_service(
 
 @router.get("/cloudaccounts/kubernetes/{name}/edit")
 def edit_compute_service_form(
-    request: Request, name: PathName, access: ManageClouds, session: SessionDep
+    request: Request, name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
     return _compute_page(request, access, session, name)
 
@@ -555,7 +557,7 @@ def edit_compute_service_form(
 def update_compute_service(
     request: Request,
     name: PathName,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     new_name: Annotated[str, Form(alias="name", max_length=200)],
     api_server: Annotated[str, Form(max_length=1000)],
@@ -597,7 +599,7 @@ def update_compute_service(
 def rotate_token(
     request: Request,
     name: PathName,
-    access: ManageClouds,
+    access: ManageCloudAccounts,
     session: SessionDep,
     runtime: RuntimeDep,
     token: Annotated[str, Form(max_length=MAX_FIELD)] = "",
@@ -617,7 +619,7 @@ def rotate_token(
 
 @router.get("/cloudaccounts/kubernetes/{name}/delete")
 def delete_compute_service_confirmation(
-    request: Request, name: PathName, access: ManageClouds, session: SessionDep
+    request: Request, name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
     view = service.get_compute_service(session, access.caller.account_id, name)
     compute = view.compute_service
@@ -627,7 +629,9 @@ def delete_compute_service_confirmation(
 
 
 @router.post("/cloudaccounts/kubernetes/{name}/delete")
-def delete_compute_service(name: PathName, access: ManageClouds, session: SessionDep) -> Response:
+def delete_compute_service(
+    name: PathName, access: ManageCloudAccounts, session: SessionDep
+) -> Response:
     view = service.get_compute_service(session, access.caller.account_id, name)
     service.delete_compute_service(session, access, name)
     return redirect(LIST_URL, flash=f"Deleted the compute service {view.compute_service.name}.")

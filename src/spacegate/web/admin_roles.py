@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 
-from spacegate.access.guard import RequireAccount
-from spacegate.authz import CATALOG, Level, Permission, PermissionSpec
+from spacegate.access.requires import Administration, CreateRoles
+from spacegate.authz import CATALOG, Level, PermissionSpec
 from spacegate.authz.catalog import permissions_allowed_for_level
 from spacegate.deps import SessionDep
 from spacegate.errors import Conflict, DomainError, InvalidInput, RoleInUse
@@ -23,8 +23,6 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-Administration = Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))]
-CreateRoles = Annotated[Access, Depends(RequireAccount(Permission.CREATE_ROLES))]
 RoleName = Annotated[str, Path(max_length=200)]
 PermissionsField = Annotated[list[str], Form(max_length=100)]
 

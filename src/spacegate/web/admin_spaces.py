@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
-from spacegate.access.guard import RequireAccount, RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access.guard import SpaceAccess
+from spacegate.access.requires import Administration, CreateSpaces, ManageSpace
 from spacegate.deps import SessionDep
 from spacegate.errors import DomainError
 from spacegate.grants.context import Access
@@ -20,10 +20,7 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-Administration = Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))]
-CreateSpaces = Annotated[Access, Depends(RequireAccount(Permission.CREATE_SPACES))]
 # Renaming and deleting are part of CREATE_SPACES; the space must be visible (else 404).
-ManageSpace = Annotated[SpaceAccess, Depends(RequireSpace(Permission.CREATE_SPACES))]
 NameField = Annotated[str, Form(max_length=200)]
 ColorField = Annotated[str, Form(max_length=16)]
 

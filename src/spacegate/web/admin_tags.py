@@ -11,8 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from sqlalchemy.orm import Session
 
-from spacegate.access.guard import RequireAccount
-from spacegate.authz import Permission
+from spacegate.access.requires import ManageAccountTags
 from spacegate.deps import SessionDep
 from spacegate.errors import DomainError
 from spacegate.grants.context import Access
@@ -26,7 +25,6 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-ManageTags = Annotated[Access, Depends(RequireAccount(Permission.MANAGE_ACCOUNT_TAGS))]
 TagName = Annotated[str, Path(max_length=128)]
 
 LIST_URL = "/admin/tags"
@@ -80,14 +78,14 @@ def _list_page(
 
 
 @router.get("/tags")
-def tags_page(request: Request, access: ManageTags, session: SessionDep) -> Response:
+def tags_page(request: Request, access: ManageAccountTags, session: SessionDep) -> Response:
     return _list_page(request, access, session)
 
 
 @router.post("/tags/limit")
 def set_limit(
     request: Request,
-    access: ManageTags,
+    access: ManageAccountTags,
     session: SessionDep,
     value: Annotated[str, Form(max_length=16)],
 ) -> Response:
@@ -176,14 +174,14 @@ PossibleField = Annotated[str, Form(max_length=MAX_POSSIBLE_TEXT)]
 
 
 @router.get("/tags/new")
-def new_tag_form(request: Request, access: ManageTags, session: SessionDep) -> Response:
+def new_tag_form(request: Request, access: ManageAccountTags, session: SessionDep) -> Response:
     return _form_page(request, access, session, None)
 
 
 @router.post("/tags/new")
 def create_tag(
     request: Request,
-    access: ManageTags,
+    access: ManageAccountTags,
     session: SessionDep,
     name: NameField,
     scope: ScopeField,
@@ -225,7 +223,7 @@ def create_tag(
 
 @router.get("/tags/{name}/edit")
 def edit_tag_form(
-    request: Request, name: TagName, access: ManageTags, session: SessionDep
+    request: Request, name: TagName, access: ManageAccountTags, session: SessionDep
 ) -> Response:
     tag = service.get_tag(session, access.caller.account_id, name)
     return _form_page(request, access, session, tag)
@@ -235,7 +233,7 @@ def edit_tag_form(
 def update_tag(
     request: Request,
     name: TagName,
-    access: ManageTags,
+    access: ManageAccountTags,
     session: SessionDep,
     new_name: Annotated[str, Form(alias="name", max_length=1000)],
     scope: ScopeField,
@@ -278,7 +276,7 @@ def update_tag(
 
 
 @router.post("/tags/{name}/delete")
-def delete_tag(name: TagName, access: ManageTags, session: SessionDep) -> Response:
+def delete_tag(name: TagName, access: ManageAccountTags, session: SessionDep) -> Response:
     shown = service.get_tag(session, access.caller.account_id, name).name
     service.delete_tag(session, access, name)
     return redirect(

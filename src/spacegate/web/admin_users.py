@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
-from spacegate.access.guard import RequireAccount
-from spacegate.authz import Level, Permission
+from spacegate.access.requires import Administration, InviteUsers, ManageAccountUsers
+from spacegate.authz import Level
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.grants.context import Access
 from spacegate.invitations import service as invitations
@@ -23,9 +23,6 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-Administration = Annotated[Access, Depends(RequireAccount(Permission.ACCESS_ADMINISTRATION))]
-ManageUsers = Annotated[Access, Depends(RequireAccount(Permission.MANAGE_ACCOUNT_USERS))]
-InviteUsers = Annotated[Access, Depends(RequireAccount(Permission.INVITE_USERS))]
 SPACE_ROWS = 3
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -56,7 +53,7 @@ def users_page(
 
 @router.post("/users/role")
 def change_account_role(
-    access: ManageUsers,
+    access: ManageAccountUsers,
     session: SessionDep,
     email: Annotated[str, Form(max_length=254)],
     account_role: Annotated[str, Form(max_length=200)],
@@ -67,7 +64,7 @@ def change_account_role(
 
 @router.post("/users/status")
 def change_status(
-    access: ManageUsers,
+    access: ManageAccountUsers,
     session: SessionDep,
     email: Annotated[str, Form(max_length=254)],
     value: Annotated[UserStatus, Form()],
@@ -79,7 +76,7 @@ def change_status(
 
 @router.post("/users/remove")
 def remove_user(
-    access: ManageUsers, session: SessionDep, email: Annotated[str, Form(max_length=254)]
+    access: ManageAccountUsers, session: SessionDep, email: Annotated[str, Form(max_length=254)]
 ) -> Response:
     users.remove_user(session, access, email)
     return redirect("/admin/users", flash=f"{email} was removed from the account.")

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from spacegate.access.guard import SESSION_COOKIE, Public, SignedIn
+from spacegate.access.guard import SESSION_COOKIE
+from spacegate.access.requires import Anyone, SignedInAccess
 from spacegate.accounts.service import any_account
 from spacegate.auth import service as auth_service
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import RateLimited, Unauthorized
-from spacegate.grants.context import Caller
 from spacegate.web.csrf import served_over_https, verify_csrf
 from spacegate.web.templating import redirect, render
 
@@ -26,7 +26,7 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-@router.get("/login", dependencies=[Depends(Public())])
+@router.get("/login", dependencies=[Anyone])
 def login_form(
     request: Request,
     session: SessionDep,
@@ -40,7 +40,7 @@ def login_form(
     )
 
 
-@router.post("/login", dependencies=[Depends(Public())])
+@router.post("/login", dependencies=[Anyone])
 def login_submit(
     request: Request,
     session: SessionDep,
@@ -84,9 +84,7 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(
-    request: Request, session: SessionDep, _caller: Annotated[Caller, Depends(SignedIn())]
-) -> Response:
+def logout(request: Request, session: SessionDep, _access: SignedInAccess) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         auth_service.end_console_session(session, cookie)

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
-from spacegate.access.guard import SignedIn, access_for
+from spacegate.access.requires import SignedInAccess
 from spacegate.auth import service as auth
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
-from spacegate.grants.context import Caller
+from spacegate.grants.context import Access
 from spacegate.pagination import MAX_ID
 from spacegate.users import service as users
 from spacegate.web.console import Console
@@ -20,14 +20,13 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-Me = Annotated[Caller, Depends(SignedIn())]
 MAX_TOKEN_NAME = 100
 MAX_EXPIRY_DAYS = 3650
 
 
 def _profile_page(
     request: Request,
-    caller: Caller,
+    access: Access,
     session: SessionDep,
     runtime: RuntimeDep,
     *,
@@ -35,14 +34,14 @@ def _profile_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    console = Console.of(session, access_for(caller, session, runtime))
+    console = Console.of(session, access)
     return console.page(
         request,
         "profile.html",
         {
             "nav": "profile",
-            "me": users.views(session, caller.account_id, [console.user])[0],
-            "tokens": auth.list_api_tokens(session, caller),
+            "me": users.views(session, access.caller.account_id, [console.user])[0],
+            "tokens": auth.list_api_tokens(session, access.caller),
             "max_days": runtime.settings.api_token_max_days,
             "values": values or {},
             "errors": errors or {},
@@ -52,8 +51,10 @@ def _profile_page(
 
 
 @router.get("/profile")
-def profile(request: Request, caller: Me, session: SessionDep, runtime: RuntimeDep) -> Response:
-    return _profile_page(request, caller, session, runtime)
+def profile(
+    request: Request, access: SignedInAccess, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    return _profile_page(request, access, session, runtime)
 
 
 def _expiry_days(text: str, errors: dict[str, str]) -> int | None:
@@ -73,7 +74,7 @@ def _expiry_days(text: str, errors: dict[str, str]) -> int | None:
 @router.post("/profile/tokens")
 def create_token(
     request: Request,
-    caller: Me,
+    access: SignedInAccess,
     session: SessionDep,
     runtime: RuntimeDep,
     name: Annotated[str, Form(max_length=1000)] = "",
@@ -90,7 +91,7 @@ def create_token(
         try:
             issued = auth.create_api_token(
                 session,
-                caller,
+                access.caller,
                 runtime.settings,
                 name=name,
                 expires_in_days=days,
@@ -101,7 +102,7 @@ def create_token(
             session.rollback()
             errors["expires_in_days"] = error.message
         else:
-            console = Console.of(session, access_for(caller, session, runtime))
+            console = Console.of(session, access)
             response = console.page(
                 request,
                 "profile_token.html",
@@ -110,17 +111,19 @@ def create_token(
             response.headers["Cache-Control"] = "no-store"
             return response
     return _profile_page(
-        request, caller, session, runtime, values=values, errors=errors, status_code=422
+        request, access, session, runtime, values=values, errors=errors, status_code=422
     )
 
 
 @router.post("/profile/tokens/revoke")
 def revoke_token(
-    caller: Me,
+    access: SignedInAccess,
     session: SessionDep,
     token_id: Annotated[int, Form(ge=1, le=MAX_ID)],
 ) -> Response:
-    name = next((t.name for t in auth.list_api_tokens(session, caller) if t.id == token_id), "")
-    auth.revoke_api_token(session, caller, token_id)
+    name = next(
+        (t.name for t in auth.list_api_tokens(session, access.caller) if t.id == token_id), ""
+    )
+    auth.revoke_api_token(session, access.caller, token_id)
     what = f"the API token {name}" if name else "the API token"
     return redirect("/profile", flash=f"Revoked {what}; it no longer works.")

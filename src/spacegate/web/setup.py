@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
-from spacegate.access.guard import Public
+from spacegate.access.requires import Anyone
 from spacegate.accounts import service
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
@@ -17,7 +17,7 @@ from spacegate.web.templating import render
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
-@router.get("/setup", response_class=HTMLResponse, dependencies=[Depends(Public())])
+@router.get("/setup", response_class=HTMLResponse, dependencies=[Anyone])
 def setup_form(
     request: Request, session: SessionDep, token: Annotated[str, Query(max_length=200)] = ""
 ) -> HTMLResponse:
@@ -27,7 +27,7 @@ def setup_form(
     )
 
 
-@router.post("/setup", response_class=HTMLResponse, dependencies=[Depends(Public())])
+@router.post("/setup", response_class=HTMLResponse, dependencies=[Anyone])
 def setup_submit(
     request: Request,
     session: SessionDep,

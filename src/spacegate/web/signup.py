@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
-from spacegate.access.guard import Public
+from spacegate.access.requires import Anyone
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError, NotFound
 from spacegate.invitations import service
@@ -18,7 +18,7 @@ from spacegate.web.templating import render
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
-@router.get("/signup", response_class=HTMLResponse, dependencies=[Depends(Public())])
+@router.get("/signup", response_class=HTMLResponse, dependencies=[Anyone])
 def signup_form(
     request: Request, session: SessionDep, secret: Annotated[str, Query(max_length=200)] = ""
 ) -> HTMLResponse:
@@ -38,7 +38,7 @@ def signup_form(
     return render(request, "signup.html", {**context, "values": {}})
 
 
-@router.post("/signup", response_class=HTMLResponse, dependencies=[Depends(Public())])
+@router.post("/signup", response_class=HTMLResponse, dependencies=[Anyone])
 def signup_submit(
     request: Request,
     session: SessionDep,

@@ -3,7 +3,7 @@
 - Catalog (BROWSE_CATALOG): the published blueprints with their inputs; a sensitive
   input's default never reaches the page.
 - Blueprints (PUBLISH_BLUEPRINTS or MANAGE_BLUEPRINT_TAGS): every blueprint the syncs
-  found, published or not, with its validation errors; Publish and Unpublish for
+  found, published or not, with its validation errors; PublishBlueprints and Unpublish for
   holders of PUBLISH_BLUEPRINTS.
 - Repositories (SETUP_BLUEPRINT_REPOSITORIES): connect a git repository (its token is
   write-only), sync it, remove it after a confirmation step.
@@ -19,8 +19,13 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.access.guard import RequireAnySpace, RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access.guard import SpaceAccess
+from spacegate.access.requires import (
+    BrowseCatalog,
+    PublishBlueprints,
+    SeeBlueprints,
+    SetupRepositories,
+)
 from spacegate.blueprints import service
 from spacegate.blueprints.models import Blueprint
 from spacegate.blueprints.schemas import InputOut
@@ -35,15 +40,6 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-Browse = Annotated[SpaceAccess, Depends(RequireSpace(Permission.BROWSE_CATALOG))]
-SeeBlueprints = Annotated[
-    SpaceAccess,
-    Depends(RequireAnySpace(Permission.PUBLISH_BLUEPRINTS, Permission.MANAGE_BLUEPRINT_TAGS)),
-]
-Publish = Annotated[SpaceAccess, Depends(RequireSpace(Permission.PUBLISH_BLUEPRINTS))]
-SetupRepositories = Annotated[
-    SpaceAccess, Depends(RequireSpace(Permission.SETUP_BLUEPRINT_REPOSITORIES))
-]
 RepoName = Annotated[str, Path(max_length=200)]
 After = Annotated[int | None, Query(ge=0, le=MAX_ID, description="Show what comes after this id.")]
 BlueprintField = Annotated[str, Form(max_length=255)]
@@ -105,7 +101,7 @@ class CatalogItem:
 
 @router.get("/spaces/{space}/catalog")
 def catalog_page(
-    request: Request, access: Browse, session: SessionDep, after: After = None
+    request: Request, access: BrowseCatalog, session: SessionDep, after: After = None
 ) -> Response:
     page = _blueprint_page(session, access, published_only=True, after=after)
     items = [
@@ -158,7 +154,7 @@ def blueprints_page(
 @router.post("/spaces/{space}/blueprints/publish")
 def publish(
     request: Request,
-    access: Publish,
+    access: PublishBlueprints,
     session: SessionDep,
     blueprint_name: BlueprintField,
     repository_name: RepositoryField = "",
@@ -182,7 +178,7 @@ def publish(
 @router.post("/spaces/{space}/blueprints/unpublish")
 def unpublish(
     request: Request,
-    access: Publish,
+    access: PublishBlueprints,
     session: SessionDep,
     blueprint_name: BlueprintField,
     repository_name: RepositoryField = "",

@@ -9,8 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from spacegate.access.guard import RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access.requires import ViewCost
 from spacegate.cost import service
 from spacegate.cost.api import SPACE_GROUPS
 from spacegate.deps import RuntimeDep, SessionDep
@@ -22,7 +21,6 @@ from spacegate.web.space_environments import money
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-ViewCost = Annotated[SpaceAccess, Depends(RequireSpace(Permission.VIEW_COST_DATA))]
 
 GROUP_TITLES = {
     "environment": "Environment",

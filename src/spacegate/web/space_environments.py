@@ -24,7 +24,8 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.access.guard import RequireAnySpace, RequireSpace, SpaceAccess
+from spacegate.access.guard import SpaceAccess
+from spacegate.access.requires import OperateEnvironments, ViewSpace
 from spacegate.authz import Permission
 from spacegate.blueprints import service as blueprints
 from spacegate.blueprints.schemas import InputOut
@@ -46,13 +47,6 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-View = Annotated[SpaceAccess, Depends(RequireSpace(Permission.VIEW_SPACE))]
-Operate = Annotated[
-    SpaceAccess,
-    Depends(
-        RequireAnySpace(Permission.LAUNCH_SANDBOXES, Permission.MANAGE_PRODUCTION_ENVIRONMENTS)
-    ),
-]
 EnvironmentId = Annotated[str, Path(max_length=64)]
 
 PAGE_SIZE = 50
@@ -158,7 +152,7 @@ def _ended(
 @router.get("/spaces/{space}/environments")
 def environments_page(
     request: Request,
-    access: View,
+    access: ViewSpace,
     session: SessionDep,
     runtime: RuntimeDep,
     show: Annotated[str, Query(max_length=8)] = "all",
@@ -243,7 +237,7 @@ def _environment_page(
 @router.get("/spaces/{space}/environments/new")
 def launch_form(
     request: Request,
-    access: Operate,
+    access: OperateEnvironments,
     session: SessionDep,
     runtime: RuntimeDep,
     blueprint: Annotated[str, Query(max_length=255)],
@@ -257,7 +251,7 @@ def launch_form(
 def environment_page(
     request: Request,
     environment_id: EnvironmentId,
-    access: View,
+    access: ViewSpace,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
@@ -269,7 +263,7 @@ def environment_page(
 def end_environment(
     request: Request,
     environment_id: EnvironmentId,
-    access: Operate,
+    access: OperateEnvironments,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
@@ -297,7 +291,7 @@ def end_environment(
 def extend_environment(
     request: Request,
     environment_id: EnvironmentId,
-    access: Operate,
+    access: OperateEnvironments,
     session: SessionDep,
     runtime: RuntimeDep,
     end_time: Annotated[str, Form(max_length=64)],
@@ -507,7 +501,7 @@ def _duration(minutes: str) -> str | None:
 @router.post("/spaces/{space}/environments/new")
 def launch(
     request: Request,
-    access: Operate,
+    access: OperateEnvironments,
     session: SessionDep,
     runtime: RuntimeDep,
     inputs: InputsForm,

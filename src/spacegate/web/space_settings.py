@@ -23,8 +23,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from sqlalchemy.orm import Session
 
-from spacegate.access.guard import RequireSpace, SpaceAccess
-from spacegate.authz import Permission
+from spacegate.access.guard import SpaceAccess
+from spacegate.access.requires import ManageBlueprintTags, ManageSpacePolicies, ManageSpaceTags
 from spacegate.blueprints import service as blueprints
 from spacegate.deps import SessionDep
 from spacegate.errors import DomainError, InvalidInput
@@ -39,11 +39,6 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-ManageSpaceTags = Annotated[SpaceAccess, Depends(RequireSpace(Permission.MANAGE_SPACE_TAGS))]
-ManagePolicies = Annotated[SpaceAccess, Depends(RequireSpace(Permission.MANAGE_SPACE_POLICIES))]
-ManageBlueprintTags = Annotated[
-    SpaceAccess, Depends(RequireSpace(Permission.MANAGE_BLUEPRINT_TAGS))
-]
 PolicyName = Annotated[str, Path(max_length=200)]
 RepoName = Annotated[str, Path(max_length=200)]
 BlueprintName = Annotated[str, Path(max_length=255)]
@@ -292,7 +287,7 @@ def _policy_url(access: SpaceAccess, name: str) -> str:
 
 
 @router.get("/spaces/{space}/settings/policies")
-def policies_page(request: Request, access: ManagePolicies, session: SessionDep) -> Response:
+def policies_page(request: Request, access: ManageSpacePolicies, session: SessionDep) -> Response:
     return _page(
         request,
         access,
@@ -307,7 +302,7 @@ def policies_page(request: Request, access: ManagePolicies, session: SessionDep)
 @router.post("/spaces/{space}/settings/policies/{name}/enabled")
 def toggle_policy(
     name: PolicyName,
-    access: ManagePolicies,
+    access: ManageSpacePolicies,
     session: SessionDep,
     enabled: Annotated[str, Form(max_length=8)],
 ) -> Response:
@@ -402,14 +397,14 @@ PolicyForm = Annotated[str, Form(max_length=policies.MAX_REGO)]
 
 
 @router.get("/spaces/{space}/settings/policies/new")
-def new_policy_form(request: Request, access: ManagePolicies, session: SessionDep) -> Response:
+def new_policy_form(request: Request, access: ManageSpacePolicies, session: SessionDep) -> Response:
     return _policy_page(request, access, session, None)
 
 
 @router.post("/spaces/{space}/settings/policies/new")
 def create_policy(
     request: Request,
-    access: ManagePolicies,
+    access: ManageSpacePolicies,
     session: SessionDep,
     name: Annotated[str, Form(max_length=200)],
     rego: PolicyForm,
@@ -453,7 +448,7 @@ def create_policy(
 
 @router.get("/spaces/{space}/settings/policies/{name}/edit")
 def edit_policy_form(
-    request: Request, name: PolicyName, access: ManagePolicies, session: SessionDep
+    request: Request, name: PolicyName, access: ManageSpacePolicies, session: SessionDep
 ) -> Response:
     policy = policies.get_policy(session, access.space, name)
     return _policy_page(request, access, session, policy)
@@ -463,7 +458,7 @@ def edit_policy_form(
 def update_policy(
     request: Request,
     name: PolicyName,
-    access: ManagePolicies,
+    access: ManageSpacePolicies,
     session: SessionDep,
     new_name: Annotated[str, Form(alias="name", max_length=200)],
     rego: PolicyForm,
@@ -508,7 +503,7 @@ def update_policy(
 
 
 @router.post("/spaces/{space}/settings/policies/{name}/delete")
-def delete_policy(name: PolicyName, access: ManagePolicies, session: SessionDep) -> Response:
+def delete_policy(name: PolicyName, access: ManageSpacePolicies, session: SessionDep) -> Response:
     policy = policies.get_policy(session, access.space, name)
     shown = policy.name
     policies.delete_policy(session, access, access.space, name)

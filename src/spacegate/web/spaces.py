@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
-from spacegate.access.guard import RequireSpace, SignedIn, SpaceAccess, access_for
-from spacegate.authz import Level, Permission
+from spacegate.access.guard import SpaceAccess
+from spacegate.access.requires import ManageSpaceUsers, SignedInAccess, ViewSpace
+from spacegate.authz import Level
 from spacegate.authz.masks import sorted_permissions
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError, InvalidInput
-from spacegate.grants.context import Caller
 from spacegate.roles.service import list_roles
 from spacegate.spaces import service
 from spacegate.users import service as users
@@ -21,9 +21,6 @@ from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
-
-ViewSpace = Annotated[SpaceAccess, Depends(RequireSpace(Permission.VIEW_SPACE))]
-ManageUsers = Annotated[SpaceAccess, Depends(RequireSpace(Permission.MANAGE_SPACE_USERS))]
 
 
 def _users_url(access: SpaceAccess) -> str:
@@ -35,14 +32,16 @@ def _users_url(access: SpaceAccess) -> str:
 @router.get("/")
 def home(
     request: Request,
-    caller: Annotated[Caller, Depends(SignedIn())],
+    access: SignedInAccess,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    console = Console.of(session, access_for(caller, session, runtime))
+    console = Console.of(session, access)
     roles = {
         view.space_name: view.space_role
-        for view in users.views(session, caller.account_id, [console.user])[0].member_in_spaces
+        for view in users.views(session, access.caller.account_id, [console.user])[
+            0
+        ].member_in_spaces
     }
     fallback = (
         "Account Admin (full access)"
@@ -86,14 +85,14 @@ def _settings_page(
 
 
 @router.get("/spaces/{space}/settings/users")
-def space_users(request: Request, access: ManageUsers, session: SessionDep) -> Response:
+def space_users(request: Request, access: ManageSpaceUsers, session: SessionDep) -> Response:
     return _settings_page(request, access, session, "space_users.html")
 
 
 @router.get("/spaces/{space}/settings/users/add")
 def add_users_form(
     request: Request,
-    access: ManageUsers,
+    access: ManageSpaceUsers,
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=254)] = None,
 ) -> Response:
@@ -106,7 +105,7 @@ def add_users_form(
 @router.post("/spaces/{space}/settings/users/add")
 def add_users(
     request: Request,
-    access: ManageUsers,
+    access: ManageSpaceUsers,
     session: SessionDep,
     emails: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006 (FastAPI copies defaults)
     space_role: Annotated[str, Form(max_length=200)] = "Space Member",
@@ -133,7 +132,7 @@ def add_users(
 
 @router.post("/spaces/{space}/settings/users/role")
 def change_role(
-    access: ManageUsers,
+    access: ManageSpaceUsers,
     session: SessionDep,
     email: Annotated[str, Form(max_length=254)],
     space_role: Annotated[str, Form(max_length=200)],
@@ -144,7 +143,7 @@ def change_role(
 
 @router.post("/spaces/{space}/settings/users/remove")
 def remove_member(
-    access: ManageUsers, session: SessionDep, email: Annotated[str, Form(max_length=254)]
+    access: ManageSpaceUsers, session: SessionDep, email: Annotated[str, Form(max_length=254)]
 ) -> Response:
     service.remove_member(session, access, access.space, email)
     return redirect(_users_url(access), flash=f"Removed {email} from {access.space.name}.")
