@@ -1,4 +1,4 @@
-"""Review: bad blueprint files and repository URLs answer with a sentence, never a 500."""
+"""Bad blueprint files and repository URLs answer with a sentence, never a 500."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review finding: an invitation refers to its spaces by id, and SQLite gives a new row
+"""An invitation refers to its spaces by id, and SQLite gives a new row
 the largest id + 1, so the id of the newest space, once deleted, goes to the next space
 created. An invitation into the deleted space must not grant a role in that new one."""
 

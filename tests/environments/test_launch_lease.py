@@ -1,4 +1,4 @@
-"""Review: a launch that is still running keeps its claim. The lease is for a worker
+"""A launch that is still running keeps its claim. The lease is for a worker
 that stopped; a worker that is slow (terraform grains one after the other) must not see
 a second worker take the same launch and deploy it again."""
 

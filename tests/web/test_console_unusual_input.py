@@ -1,4 +1,4 @@
-"""Review findings on console input: bad or unusual input is a page, never a 500."""
+"""Console input: bad or unusual input is a page, never a 500."""
 
 from __future__ import annotations
 

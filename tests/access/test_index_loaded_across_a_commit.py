@@ -1,4 +1,4 @@
-"""Review finding: an index built from grants read before a change commits must not be
+"""An index built from grants read before a change commits must not be
 kept once that change has invalidated the account (read-your-writes in one process)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Review: durations and times out of Python's range answer 422, never a 500."""
+"""Durations and times out of Python's range answer 422, never a 500."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review: cost reports and ingestion answer bad input with 422, never a 500."""
+"""Cost reports and ingestion answer bad input with 422, never a 500."""
 
 from __future__ import annotations
 

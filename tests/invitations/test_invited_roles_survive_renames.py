@@ -1,4 +1,4 @@
-"""Review finding (rule 4): an invitation names its roles, and sign-up resolved those
+"""Rule 4: an invitation names its roles, and sign-up resolved those
 names afresh. Renaming roles is not checked against the renamer's permissions, so a
 holder of CREATE_ROLES + INVITE_USERS could invite with a weak role, then give a
 stronger role (here, an admin-making one) that weak role's name before sign-up."""

@@ -1,4 +1,4 @@
-"""Review findings on the audit log's API: extreme times are bad input, not a 500."""
+"""Audit log API: extreme times are bad input, not a 500."""
 
 from __future__ import annotations
 

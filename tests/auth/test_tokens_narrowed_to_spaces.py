@@ -1,4 +1,4 @@
-"""Review findings on API tokens narrowed to spaces (rule 8, rule 3)."""
+"""API tokens narrowed to spaces (rule 8, rule 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review: a sensitive input's value never comes back through an environment's outputs
+"""A sensitive input's value never comes back through an environment's outputs
 (a blueprint output or a grain output that repeats it), which every space member reads."""
 
 from __future__ import annotations

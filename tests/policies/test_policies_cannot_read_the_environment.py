@@ -1,4 +1,4 @@
-"""Review: a policy must not read the server's process environment (`opa.runtime()`):
+"""A policy must not read the server's process environment (`opa.runtime()`):
 a Space Admin could put SPACEGATE_SECRET_KEY or a database password into a `deny`
 message and read it back from a refused launch."""
 
