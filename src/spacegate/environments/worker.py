@@ -11,9 +11,8 @@ a restart and spreads over replicas:
   moved to `Terminating`, and so ended like one ended by hand.
 
 `start` runs passes in a background thread every `SPACEGATE_ENVIRONMENT_POLL_SECONDS`,
-and at once when a transaction queued work (`ENVIRONMENT_QUEUED`). `run_pending` is one
-synchronous pass for a command or a test; `wait_idle` waits for the background work to
-settle.
+and at once when a transaction queued work (`ENVIRONMENT_QUEUED`); `wait_idle` waits
+for the background work to settle.
 """
 
 from __future__ import annotations
@@ -148,20 +147,6 @@ class EnvironmentWorker:
     def has_work(self) -> bool:
         """Whether a launch or end waits, or an environment is past its end."""
         return self._any(or_(self._claimable(), self._due()))
-
-    # -- one synchronous pass -------------------------------------------------------------
-
-    def run_pending(self) -> int:
-        """Expire what is due and run every waiting launch and end in this thread, until
-        none is left; answers how many ran."""
-        ran = 0
-        while True:
-            self.expire_due()
-            job = self.claim_one()
-            if job is None:
-                return ran
-            self.runner.run(job)
-            ran += 1
 
     # -- the background worker ------------------------------------------------------------
 
