@@ -68,6 +68,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         argon2_memory_cost_kib=8,
         authz_poll_seconds=0.05,
         mail_worker=False,  # tests deliver mail explicitly, one pass at a time
+        worker_election=False,  # each test's runtime runs its own workers, as one process
         mail_retry_base_seconds=0,
     )
 
@@ -93,6 +94,7 @@ def runtime(engine: Engine, settings: Settings) -> Iterator[Runtime]:
         mail=Deliverer(sessions, settings, box),
     )
     yield runtime
+    runtime.callers.stop()
     runtime.mail.stop()
     runtime.authz.stop()
 

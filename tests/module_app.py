@@ -28,6 +28,7 @@ def module_runtime(engine: Engine, database_url: str, data_dir: Path) -> Iterato
         argon2_time_cost=1,
         argon2_memory_cost_kib=8,
         mail_worker=False,
+        worker_election=False,
     )
     runtime = Runtime.start(settings, migrate=False)
     try:

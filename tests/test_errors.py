@@ -334,7 +334,11 @@ def test_an_unexpected_failure_is_a_bare_500(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret internals: /etc/passwd, SELECT * FROM users")
 
+    async def explode_async(*_args: object, **_kwargs: object) -> None:
+        explode()
+
     monkeypatch.setattr(world.runtime.authz, "get", explode)
+    monkeypatch.setattr(world.runtime.authz, "aget", explode_async)
     response = api.get("/api/spaces", headers=admin.headers)
     assert_error_shape(response, 500, "InternalError")
     assert "secret internals" not in response.text

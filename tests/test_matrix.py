@@ -1173,6 +1173,12 @@ def _login_page(runtime: Runtime) -> Call:
     return Call("/login", params={"account": "acme", "next": "/admin/users"})
 
 
+def _ready(runtime: Runtime, call: Call) -> Call:
+    """The matrix's app runs no lifespan; readiness needs the grant poll running."""
+    runtime.authz.start()
+    return call
+
+
 PUBLIC_EXAMPLES: dict[tuple[str, str], PublicExample] = {
     ("GET", "/api/setup"): lambda rt: Call("/api/setup"),
     ("POST", "/api/setup"): lambda rt: Call(
@@ -1200,6 +1206,9 @@ PUBLIC_EXAMPLES: dict[tuple[str, str], PublicExample] = {
     ("POST", "/login"): lambda rt: Call(
         "/login", form={"account": "acme", "email": _owner(rt).email, "password": PASSWORD}
     ),
+    ("GET", "/healthz"): lambda rt: Call("/healthz"),
+    ("GET", "/readyz"): lambda rt: _ready(rt, Call("/readyz")),
+    ("GET", "/metrics"): lambda rt: Call("/metrics"),
 }
 
 

@@ -23,6 +23,8 @@ from spacegate.db import transaction
 from spacegate.environments import api as environments_api
 from spacegate.errors import install_error_handlers
 from spacegate.invitations import api as invitations_api
+from spacegate.operations import api as operations_api
+from spacegate.operations.access_log import ObserveRequests
 from spacegate.policies import api as policies_api
 from spacegate.roles import api as roles_api
 from spacegate.runtime import Runtime
@@ -68,18 +70,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         owned = runtime is None
         active = runtime or Runtime.start(settings)
         app.state.runtime = active
-        active.authz.start()
-        if active.settings.mail_worker:
-            active.mail.start()
-        if active.settings.environment_worker:
-            active.environments.start()
+        active.start_background()
         announce(active)
         try:
             yield
         finally:
-            active.environments.stop()
-            active.mail.stop()
-            active.authz.stop()
+            active.stop_background()
             if owned:
                 active.close()
 
@@ -95,7 +91,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app, page=render_error)
+    # The decision API first: Starlette tries routes in order, and the route other
+    # services call on every request should not wait behind two hundred others.
     routers = (
+        decision_api,
+        operations_api,
         setup_api,
         auth_api,
         users_api,
@@ -103,7 +103,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         spaces_api,
         roles_api,
         audit_api,
-        decision_api,
         cloudaccounts_api,
         blueprints_api,
         tags_api,
@@ -132,6 +131,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(ObserveRequests)
     return app
 
 

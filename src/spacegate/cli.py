@@ -48,23 +48,29 @@ def serve(
         str | None, typer.Option(help="Serve HTTPS with this certificate.")
     ] = None,
     ssl_keyfile: Annotated[str | None, typer.Option(help="The certificate's private key.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (each a full server).")
+    ] = 1,
 ) -> None:
     """Migrate the database and serve the API and console."""
-    from spacegate.app import create_app
-
-    overrides: dict[str, object] = {}
+    # Each worker process builds its app from the environment (`create_app` as a factory),
+    # so the command line's choices travel there.
     if host:
-        overrides["host"] = host
+        os.environ["SPACEGATE_HOST"] = host
     if port:
-        overrides["port"] = port
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+        os.environ["SPACEGATE_PORT"] = str(port)
+    settings = Settings()
+    _runtime().close()  # migrate once, before the workers start
     uvicorn.run(
-        create_app(settings),
+        "spacegate.app:create_app",
+        factory=True,
         host=settings.host,
         port=settings.port,
+        workers=workers,
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         log_level="info",
+        access_log=False,  # spacegate writes its own, off the request's path
     )
 
 

@@ -99,7 +99,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 _AFTER_OUTER_COMMIT = "spacegate.after_outer_commit"
 
 
-def after_outer_commit(session: Session, fn: Callable[[], None]) -> None:
+def after_outer_commit(session: Session, fn: Callable[[], object]) -> None:
     """Run `fn` once the session's outermost transaction has committed.
 
     SQLAlchemy's `after_commit` also fires when a savepoint (`begin_nested`) is released,
@@ -116,13 +116,13 @@ def after_outer_commit(session: Session, fn: Callable[[], None]) -> None:
 _SUBSCRIBERS = "spacegate.subscribers"
 
 
-def subscribe(factory: sessionmaker[Session], topic: str, fn: Callable[[Any], None]) -> None:
+def subscribe(factory: sessionmaker[Session], topic: str, fn: Callable[[Any], object]) -> None:
     """Call `fn(payload)` after the outer commit of any transaction of `factory`'s
     sessions that `notify_after_commit`-ed `topic` (e.g. grants changed, mail queued)."""
     # Kept in the factory's `info`, which every session it opens from now on copies
     # shallowly: all of them share this one dict of subscribers.
     info: dict[str, Any] = factory.kw.setdefault("info", {})
-    subscribers: dict[str, list[Callable[[Any], None]]] = info.setdefault(_SUBSCRIBERS, {})
+    subscribers: dict[str, list[Callable[[Any], object]]] = info.setdefault(_SUBSCRIBERS, {})
     subscribers.setdefault(topic, []).append(fn)
 
 
@@ -130,7 +130,7 @@ def notify_after_commit(session: Session, topic: str, payload: Any = None) -> No
     """Tell `topic`'s subscribers about `payload` once this transaction has committed
     (never if it rolls back). Services use this to say "what I changed" without knowing
     who listens: caches, workers."""
-    subscribers: dict[str, list[Callable[[Any], None]]] = session.info.get(_SUBSCRIBERS, {})
+    subscribers: dict[str, list[Callable[[Any], object]]] = session.info.get(_SUBSCRIBERS, {})
     for fn in subscribers.get(topic, ()):
         after_outer_commit(session, partial(fn, payload))
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from spacegate.auth.callers import CallerCache
 from spacegate.db import transaction
 from spacegate.grants.cache import IndexCache
 from spacegate.runtime import Runtime
@@ -17,7 +18,11 @@ from spacegate.runtime import Runtime
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_runtime(request: Request) -> Runtime:
+# The light dependencies are `async`: FastAPI runs a plain `def` dependency in its thread
+# pool, a hop that costs more than the work itself on the decision path.
+
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -25,16 +30,22 @@ def get_runtime(request: Request) -> Runtime:
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent (the
     dependency is function-scoped), rolled back when the endpoint raises."""
-    runtime = get_runtime(request)
+    runtime: Runtime = request.app.state.runtime
     with transaction(runtime.sessions, write=request.method not in _READ_METHODS) as session:
         yield session
 
 
-def get_index_cache(request: Request) -> IndexCache:
-    return get_runtime(request).authz
+async def get_index_cache(request: Request) -> IndexCache:
+    cache: IndexCache = request.app.state.runtime.authz
+    return cache
 
 
-def client_address(request: Request) -> str | None:
+async def get_caller_cache(request: Request) -> CallerCache:
+    cache: CallerCache = request.app.state.runtime.callers
+    return cache
+
+
+async def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
@@ -42,3 +53,4 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClientDep = Annotated[str | None, Depends(client_address)]
 IndexCacheDep = Annotated[IndexCache, Depends(get_index_cache)]
+CallerCacheDep = Annotated[CallerCache, Depends(get_caller_cache)]

@@ -8,14 +8,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.accounts.service import SetupGate
+from spacegate.auth.callers import CallerCache
 from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.crypto import SecretBox
 from spacegate.db import make_engine, make_session_factory, subscribe
 from spacegate.environments.worker import ENVIRONMENT_QUEUED, EnvironmentWorker
 from spacegate.grants.cache import IndexCache
+from spacegate.grants.feed import ChangeFeed
 from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
+from spacegate.operations.access_log import AccessLog
+from spacegate.operations.election import Election
 from spacegate.settings import Settings
 
 
@@ -32,6 +36,10 @@ class Runtime:
     mail: Deliverer
     # Built from the fields above (see __post_init__), so that callers need not.
     environments: EnvironmentWorker = field(init=False)
+    callers: CallerCache = field(init=False)
+    feed: ChangeFeed = field(init=False)
+    election: Election = field(init=False)
+    access_log: AccessLog = field(init=False)
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -63,12 +71,55 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.environments = EnvironmentWorker(self.sessions, self.settings, self.box)
+        self.callers = CallerCache(
+            self.sessions, self.authz, flush_seconds=self.settings.token_use_flush_seconds
+        )
+        self.feed = ChangeFeed(self.engine, self.authz)
+        self.election = Election(
+            self.engine,
+            self.settings.data_dir,
+            on_elected=self._start_workers,
+            on_deposed=self._stop_workers,
+        )
+        self.access_log = AccessLog()
         # A committed transaction that queued mail or environment work wakes its worker.
         subscribe(self.sessions, MAIL_QUEUED, lambda _: self.mail.wake())
         subscribe(self.sessions, ENVIRONMENT_QUEUED, lambda _: self.environments.wake())
 
-    def close(self) -> None:
+    # -- background work ------------------------------------------------------------------
+
+    def start_background(self) -> None:
+        """What a serving process runs beside its requests: the grant caches' poll and
+        notifications, the token-use flush, the access log, and — when elected, or
+        without an election — the mail and environment workers."""
+        self.authz.start()
+        self.feed.start()
+        self.callers.start()
+        if self.settings.access_log:
+            self.access_log.start()
+        if self.settings.worker_election:
+            self.election.start()
+        else:
+            self._start_workers()
+
+    def stop_background(self) -> None:
+        self.election.stop()
+        self._stop_workers()
+        self.callers.stop()
+        self.feed.stop()
+        self.authz.stop()
+        self.access_log.stop()
+
+    def _start_workers(self) -> None:
+        if self.settings.mail_worker:
+            self.mail.start()
+        if self.settings.environment_worker:
+            self.environments.start()
+
+    def _stop_workers(self) -> None:
         self.environments.stop()
         self.mail.stop()
-        self.authz.stop()
+
+    def close(self) -> None:
+        self.stop_background()
         self.engine.dispose()

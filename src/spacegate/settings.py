@@ -79,7 +79,22 @@ class Settings(BaseSettings):
     mail_worker: bool = Field(True, description="Run the delivery worker inside the server.")
 
     authz_poll_seconds: float = Field(
-        0.5, gt=0, description="How often other processes' grant changes are picked up."
+        0.5,
+        gt=0,
+        description="How often the version poll looks for grant changes of other processes "
+        "(the safety net under PostgreSQL's notifications; on SQLite, the way they arrive).",
+    )
+    worker_election: bool = Field(
+        True,
+        description="Run the mail and environment workers only in the one server process "
+        "elected through the database (PostgreSQL advisory lock; on SQLite a file lock in "
+        "the data dir); off: every process runs its own.",
+    )
+    access_log: bool = Field(
+        True, description="Log every request (written by a background thread, off the hot path)."
+    )
+    token_use_flush_seconds: float = Field(
+        5.0, gt=0, description="How often API tokens' last use is written to the database."
     )
 
     local_repositories: bool = Field(

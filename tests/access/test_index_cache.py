@@ -291,3 +291,35 @@ def test_the_poller_survives_a_database_failure() -> None:
         eventually(lambda: sessions.calls >= 3)
     finally:
         cache.stop()
+
+
+def test_a_token_revoked_in_one_process_is_refused_by_another(
+    client: TestClient, runtime: Runtime, other_process: Runtime, team: dict[str, Any]
+) -> None:
+    """Callers are cached like grants, and dropped by the same notification (PostgreSQL)
+    or version poll (SQLite)."""
+    admin = team["admin"]
+    made = client.post("/api/token/longtoken", json={"name": "ci"}, headers=admin.headers)
+    token, token_id = made.json()["access_token"], made.json()["id"]
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(runtime=other_process), raise_server_exceptions=False) as other:
+        assert other.get("/api/me", headers=headers).status_code == 200  # cached there
+        revoked = client.delete(f"/api/tokens/{token_id}", headers=admin.headers)
+        assert revoked.status_code == 204
+        assert client.get("/api/me", headers=headers).status_code == 401  # here: at once
+        eventually(lambda: other.get("/api/me", headers=headers).status_code == 401)
+
+
+def test_a_deactivated_user_is_refused_by_another_process(
+    client: TestClient, runtime: Runtime, other_process: Runtime, team: dict[str, Any]
+) -> None:
+    admin, bob = team["admin"], team["bob"]
+    with TestClient(create_app(runtime=other_process), raise_server_exceptions=False) as other:
+        assert other.get("/api/me", headers=bob.headers).status_code == 200
+        changed = client.put(
+            "/api/accounts/users/bob@example.com/status",
+            params={"value": "inactive"},
+            headers=admin.headers,
+        )
+        assert changed.status_code == 200, changed.text
+        eventually(lambda: other.get("/api/me", headers=bob.headers).status_code == 401)

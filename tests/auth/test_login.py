@@ -17,6 +17,7 @@ from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.auth.secrets import hash_secret
 from spacegate.db import transaction, utcnow
 from spacegate.errors import RateLimited, Unauthorized
+from spacegate.grants.cache import mark_changed
 from spacegate.runtime import Runtime
 from tests.factories import PASSWORD, Person, new_account, new_user
 
@@ -149,13 +150,17 @@ def test_an_expired_refresh_token_is_refused(
 
 
 def expire(runtime: Runtime, secret: str) -> None:
+    """Move the token's expiry into the past. Nothing in spacegate changes an expiry, so
+    the change is announced as services announce theirs (cached callers are dropped)."""
     with transaction(runtime.sessions) as session:
-        changed = session.execute(
+        account_id = session.scalar(
             update(Token)
             .where(Token.token_hash == hash_secret(secret))
             .values(expires_at=utcnow() - timedelta(seconds=1))
+            .returning(Token.account_id)
         )
-        assert changed.rowcount == 1  # type: ignore[attr-defined]
+        assert account_id is not None
+        mark_changed(session, account_id)
 
 
 def test_an_expired_access_token_answers_401(

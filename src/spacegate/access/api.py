@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
+from spacegate import metrics
 from spacegate.access.requires import SignedInAccess
 from spacegate.authz import SPEC_BY_ID, Level, Permission, explain
 from spacegate.authz.explain import Explanation
-from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import Forbidden, InvalidInput
 from spacegate.grants.context import Access
 
@@ -124,18 +124,14 @@ def _decide(access: Access, query: CheckQuery) -> Explanation:
     response_model=CheckResponse,
     response_model_exclude_none=True,
 )
-def check(
-    body: CheckRequest,
-    access: SignedInAccess,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> CheckResponse:
+async def check(body: CheckRequest, access: SignedInAccess) -> CheckResponse:
     """Single: `{email, permission, space_name?}` -> `{allowed, reason}`. Batch:
     `{checks: [...]}` (up to 1,000) -> `{results: [...]}`. Anyone may ask about
     themselves; asking about others needs ACCESS_ADMINISTRATION."""
     results = []
     for query in body.queries():
         decision = _decide(access, query)
+        (metrics.DECISIONS_ALLOWED if decision.allowed else metrics.DECISIONS_DENIED).inc()
         results.append(
             CheckResult(
                 email=query.email,
@@ -153,12 +149,7 @@ def check(
 @router.post(
     "/explain", summary="Why may (or may not) this user do this?", response_model=ExplainResponse
 )
-def explain_decision(
-    body: CheckQuery,
-    access: SignedInAccess,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> ExplainResponse:
+async def explain_decision(body: CheckQuery, access: SignedInAccess) -> ExplainResponse:
     """On allow, the chain of grants (role held at account or space level, and the
     permission it gives); on deny, the nearest missing grant and the roles that would
     give it."""

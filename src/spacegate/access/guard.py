@@ -27,10 +27,9 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from spacegate.auth import service as auth_service
-from spacegate.auth.models import COOKIE_KINDS
+from spacegate.auth.models import BEARER_KINDS, COOKIE_KINDS
 from spacegate.authz import SPEC_BY_ID, Level, Permission
-from spacegate.deps import ClientDep, IndexCacheDep, SessionDep
+from spacegate.deps import CallerCacheDep, ClientDep, IndexCacheDep, SessionDep
 from spacegate.errors import Forbidden, NotFound, Unauthorized
 from spacegate.grants.context import Access, Caller
 from spacegate.spaces.models import Space
@@ -42,23 +41,24 @@ _bearer = HTTPBearer(auto_error=False, description="A login access token or an A
 SESSION_COOKIE = "spacegate_session"
 
 
-def authenticate(
+async def authenticate(
     request: Request,
-    session: SessionDep,
+    callers: CallerCacheDep,
     client: ClientDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The API (`/api/...`) takes bearer tokens only; console pages take the session
     cookie only. Keeping the two apart means a cookie can never drive the API (which
-    therefore needs no CSRF defence), while every console form is CSRF-checked."""
+    therefore needs no CSRF defence), while every console form is CSRF-checked. A known
+    token is authenticated from memory (`CallerCache`), with no database access."""
     if request.url.path.startswith("/api/"):
         if credentials is None:
             raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
-        return auth_service.authenticate(session, credentials.credentials, client)
+        return await callers.authenticate(credentials.credentials, BEARER_KINDS, client)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthorized("Sign in to continue.")
-    return auth_service.authenticate(session, cookie, client, kinds=COOKIE_KINDS)
+    return await callers.authenticate(cookie, COOKIE_KINDS, client)
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
@@ -79,15 +79,15 @@ class Guard:
 class Public(Guard):
     description = "No credentials needed."
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 
 class SignedIn(Guard):
     description = "Any signed-in user."
 
-    def __call__(self, caller: CallerDep, session: SessionDep, cache: IndexCacheDep) -> Access:
-        return Access(caller, cache.get(session, caller.account_id))
+    async def __call__(self, caller: CallerDep, cache: IndexCacheDep) -> Access:
+        return Access(caller, await cache.aget(caller.account_id))
 
 
 class RequireAccount(Guard):
@@ -97,8 +97,8 @@ class RequireAccount(Guard):
         self.permission = permission
         self.description = f"Needs {permission.value}."
 
-    def __call__(self, caller: CallerDep, session: SessionDep, cache: IndexCacheDep) -> Access:
-        access = Access(caller, cache.get(session, caller.account_id))
+    async def __call__(self, caller: CallerDep, cache: IndexCacheDep) -> Access:
+        access = Access(caller, await cache.aget(caller.account_id))
         assert self.permission is not None
         if not access.has(self.permission):
             raise Forbidden(f"You need the {SPEC_BY_ID[self.permission].label} permission.")

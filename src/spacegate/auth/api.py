@@ -115,8 +115,12 @@ def create_long_token(
 
 
 @router.get("/tokens", summary="List my API tokens", response_model=list[TokenInfo])
-def list_tokens(access: SignedInAccess, session: SessionDep) -> list[TokenInfo]:
-    """The access.caller's long-lived API tokens (never the tokens themselves)."""
+def list_tokens(
+    access: SignedInAccess, session: SessionDep, runtime: RuntimeDep
+) -> list[TokenInfo]:
+    """The caller's long-lived API tokens (never the tokens themselves), with their
+    last use as of this moment."""
+    runtime.callers.flush_uses()  # last uses are otherwise written every few seconds
     return [
         TokenInfo.model_validate(token, from_attributes=True)
         for token in service.list_api_tokens(session, access.caller)

@@ -6,28 +6,23 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
-from spacegate.auth.models import BEARER_KINDS, Token, TokenKind
+from spacegate.auth.models import Token, TokenKind
 from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.authz import Permission
 from spacegate.authz.masks import mask_of
-from spacegate.db import after_outer_commit, utcnow
+from spacegate.db import utcnow
 from spacegate.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Caller
 from spacegate.settings import Settings
 from spacegate.users.models import User
-
-# Refresh a token's last-used time at most this often: not a write on every request.
-_LAST_USED_RESOLUTION = timedelta(minutes=1)
-
 
 log = logging.getLogger(__name__)
 
@@ -150,75 +145,6 @@ def refresh(session: Session, refresh_token: str, settings: Settings) -> TokenPa
     return issue_session_tokens(session, user, settings)
 
 
-def authenticate(
-    session: Session, secret: str, client: str | None, *, kinds: frozenset[str] = BEARER_KINDS
-) -> Caller:
-    """The caller behind a secret of one of `kinds`, or Unauthorized."""
-    row = session.execute(
-        select(Token, User, Account.name)
-        .join(User, User.id == Token.user_id)
-        .join(Account, Account.id == Token.account_id)
-        .where(Token.token_hash == hash_secret(secret))
-    ).first()
-    if row is None:
-        raise Unauthorized("The token is not valid; sign in again.")
-    token, user, account_name = row
-    if token.kind == TokenKind.REFRESH.value:
-        raise Unauthorized(
-            "A refresh token cannot be used to call the API; trade it for an access token."
-        )
-    if token.kind not in kinds:
-        raise Unauthorized("This kind of token is not accepted here; sign in again.")
-    if _expired(token.expires_at):
-        raise Unauthorized("The token has expired; sign in again.")
-    if not user.is_active:
-        raise Unauthorized("This user is deactivated.")
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
-        _record_use_at_commit(session, token, now)
-    return Caller(
-        user_id=user.id,
-        account_id=user.account_id,
-        account_name=account_name,
-        email=user.email,
-        token_id=token.id,
-        token_kind=token.kind,
-        client_address=client,
-        token_mask=mask_of(Permission(p) for p in token.permissions)
-        if token.permissions is not None
-        else None,
-        token_space_ids=frozenset(token.space_ids) if token.space_ids is not None else None,
-    )
-
-
-def _record_use_at_commit(session: Session, token: Token, now: datetime) -> None:
-    """Write the token's last use in a transaction of its own, once the request's has
-    committed.
-
-    Inside the request's transaction the UPDATE would hold the token row's lock for the
-    whole request (on PostgreSQL, a deadlock with a concurrent deactivation that deletes
-    the user's tokens while holding the account lock), and would turn SQLite read
-    requests into writers that fail when another write committed first. Afterwards,
-    with no lock held, it is a short write of its own; a token deleted meanwhile is
-    simply not updated, and a failure only loses a timestamp.
-    """
-    set_committed_value(token, "last_used_at", now)  # what this request itself reads
-    token_id = token.id
-    bind = session.get_bind()
-
-    def write() -> None:
-        try:
-            with Session(bind) as own, own.begin():
-                own.execute(
-                    update(Token).where(Token.id == token_id).values(last_used_at=now),
-                    execution_options={"synchronize_session": False},
-                )
-        except SQLAlchemyError:
-            log.warning("could not record the use of token %s", token_id, exc_info=True)
-
-    after_outer_commit(session, write)
-
-
 def create_api_token(
     session: Session,
     caller: Caller,
@@ -267,11 +193,14 @@ def start_console_session(session: Session, user: User, settings: Settings) -> s
 
 
 def end_console_session(session: Session, secret: str) -> None:
-    session.execute(
-        delete(Token).where(
-            Token.token_hash == hash_secret(secret), Token.kind == TokenKind.SESSION.value
-        )
+    """Sign out: the session token stops working at once (in every process)."""
+    ended = session.scalar(
+        delete(Token)
+        .where(Token.token_hash == hash_secret(secret), Token.kind == TokenKind.SESSION.value)
+        .returning(Token.account_id)
     )
+    if ended is not None:
+        mark_changed(session, ended)
 
 
 def _ensure_within_caller_token(
@@ -308,6 +237,7 @@ def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:
     if token is None:
         raise NotFound(f"You have no API token with id {token_id}.")
     session.delete(token)
+    mark_changed(session, token.account_id)  # cached callers of the account are dropped
     audit.record(
         session,
         caller.actor,

@@ -165,6 +165,10 @@ class EnvironmentWorker:
         )
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 30.0) -> None:
         """Stop claiming work; wait up to `timeout` seconds for running jobs (a job cut
         short is taken up again after its lease)."""

@@ -1,107 +1,216 @@
 """The per-account index cache, and how it learns about changes.
 
-- In this process: services mark the account changed on the session (`mark_changed`);
-  after the outer commit (`spacegate.db.notify_after_commit`, never at a savepoint) the
-  account's index is dropped, so the next request rebuilds it (read-your-writes).
-- In other processes sharing the database: every change also bumps
-  `accounts.authz_version` in its transaction; a poller thread compares versions every
-  `authz_poll_seconds` and drops stale indexes, well within a second.
+Every change of an account's grants (`mark_changed`, in the changing transaction) bumps
+`accounts.authz_version` — which also takes the account row's lock until the commit and
+so serialises the account's changes — and becomes a `Change`, announced:
+
+- in this process, after the outer commit (`spacegate.db.notify_after_commit`, never at
+  a savepoint), so that the next request sees it (read-your-writes);
+- to the other processes sharing a PostgreSQL database, with `NOTIFY` in the same
+  transaction (delivered at the commit; `spacegate.grants.feed` listens);
+- and, as the safety net for a missed notification (or SQLite, which has none), by the
+  version poll: a thread compares every account's version with what this process has
+  applied every `authz_poll_seconds`.
+
+Applying a change drops what this process keeps about the account (its index, and
+through `on_change` the callers cached for its tokens); the next request loads it
+again. What a reader started before a change may not be kept after it: an index or a
+caller is stored only when read at (or after) the newest version applied.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
-from sqlalchemy import select, update
+import anyio.to_thread
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from spacegate import metrics
 from spacegate.accounts.models import Account
 from spacegate.authz import AccountIndex
-from spacegate.db import notify_after_commit, subscribe
+from spacegate.db import is_sqlite, notify_after_commit, subscribe
 from spacegate.grants.loader import load_index
 
 log = logging.getLogger(__name__)
 
 GRANTS_CHANGED = "grants-changed"
-"""The topic a committed grant change is announced on; the payload is the account id."""
+"""The topic a committed grant change is announced on in this process (a `Change`)."""
+NOTIFY_CHANNEL = "spacegate_grants"
+"""The PostgreSQL channel a committed grant change is announced on to other processes."""
+
+ChangeKind = Literal["account", "user", "space", "role", "group", "token"]
 
 
-def mark_changed(session: Session, account_id: int) -> None:
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One committed change of an account's grants: the account's version it made, and
+    what it was about (the kind of thing and its id; "account": anything)."""
+
+    account_id: int
+    version: int
+    kind: ChangeKind = "account"
+    entity_id: int | None = None
+    committed_at: float = 0.0  # when it was announced (time.time()), for the lag
+
+    def encode(self) -> str:
+        return json.dumps(
+            [self.account_id, self.version, self.kind, self.entity_id, self.committed_at]
+        )
+
+    @classmethod
+    def decode(cls, payload: str) -> Change:
+        account_id, version, kind, entity_id, committed_at = json.loads(payload)
+        return cls(int(account_id), int(version), kind, entity_id, float(committed_at))
+
+
+def mark_changed(
+    session: Session, account_id: int, kind: ChangeKind = "account", entity_id: int | None = None
+) -> Change:
     """Record, in this transaction, that the account's grants changed.
 
     The UPDATE also takes the account row's lock until commit, which serialises
     concurrent grant changes of one account; the last-admin rule relies on it.
     """
-    session.execute(
+    version = session.scalar(
         update(Account)
         .where(Account.id == account_id)
         .values(authz_version=Account.authz_version + 1)
+        .returning(Account.authz_version)
     )
-    notify_after_commit(session, GRANTS_CHANGED, account_id)
+    change = Change(account_id, version or 0, kind, entity_id, time.time())
+    bind = session.get_bind()
+    if not is_sqlite(bind):  # type: ignore[arg-type]
+        # Delivered to every listener when (and only if) the transaction commits.
+        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, change.encode())))
+    notify_after_commit(session, GRANTS_CHANGED, change)
+    return change
 
 
 class IndexCache:
-    def __init__(self, factory: sessionmaker[Session], *, poll_seconds: float) -> None:
+    """The grant index of each account this process has served, kept up to date."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], *, poll_seconds: float, grace_seconds: float = 1.0
+    ) -> None:
         self._factory = factory
         self._poll_seconds = poll_seconds
+        # While notifications arrive (PostgreSQL), a version the poll sees ahead is left
+        # this long to its notification before the poll acts on it.
+        self._grace_seconds = grace_seconds
+        self.notifications_live = False  # set by the listener of `spacegate.grants.feed`
         self._lock = threading.Lock()
         self._entries: dict[int, tuple[int, AccountIndex]] = {}
-        # Bumped by every invalidation: an index whose load overlapped one is not kept,
-        # since it may hold grants read before the change committed.
-        self._epoch = 0
-        self._generations: dict[int, int] = {}
+        self._applied: dict[int, int] = {}  # account id -> newest version applied
+        self._behind_since: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listeners: list[Callable[[Change], None]] = []
         self.loads = 0  # how many indexes were built (observability and tests)
-        # Committed sessions of this factory drop the indexes of what they changed.
-        subscribe(factory, GRANTS_CHANGED, self._grants_changed)
+        self.polled = False  # whether a poll has completed (readiness)
+        # Committed sessions of this factory apply what they changed.
+        subscribe(factory, GRANTS_CHANGED, self.apply)
+
+    # -- reading ------------------------------------------------------------------------
 
     def get(self, session: Session, account_id: int) -> AccountIndex:
+        """The account's index, loaded with `session` when this process has none."""
         entry = self._entries.get(account_id)
         if entry is not None:
             return entry[1]
-        with self._lock:
-            before = (self._epoch, self._generations.get(account_id, 0))
+        started = time.perf_counter()
         version, index = load_index(session, account_id)
+        metrics.INDEX_LOAD_SECONDS.observe(time.perf_counter() - started)
+        metrics.INDEX_LOADS.inc()
+        self.loads += 1
         with self._lock:
-            self.loads += 1
-            if before == (self._epoch, self._generations.get(account_id, 0)):
+            # Loaded before a change this process has applied since: not kept.
+            if version >= self._applied.get(account_id, version):
                 self._entries[account_id] = (version, index)
         return index
 
-    def invalidate(self, account_ids: set[int] | None = None) -> None:
+    async def aget(self, account_id: int) -> AccountIndex:
+        """`get` for the event loop: a cached index at once, a load in a worker thread."""
+        entry = self._entries.get(account_id)
+        if entry is not None:
+            return entry[1]
+        return await anyio.to_thread.run_sync(self._load_on_own_session, account_id)
+
+    def _load_on_own_session(self, account_id: int) -> AccountIndex:
+        with self._factory() as session:
+            return self.get(session, account_id)
+
+    def applied_version(self, account_id: int) -> int | None:
+        """The newest version of the account this process has applied (None: none yet)."""
+        return self._applied.get(account_id)
+
+    # -- changes --------------------------------------------------------------------------
+
+    def on_change(self, listener: Callable[[Change], None]) -> None:
+        """Call `listener(change)` for every change applied, e.g. to drop what else was
+        cached about the account."""
+        self._listeners.append(listener)
+
+    def apply(self, change: Change, source: str = "this process") -> bool:
+        """Apply a committed change (from this process, a notification or the poll);
+        False when it was applied already (a process hears its own notifications)."""
         with self._lock:
-            if account_ids is None:
-                self._epoch += 1
-                self._entries.clear()
-            else:
-                for account_id in account_ids:
-                    self._generations[account_id] = self._generations.get(account_id, 0) + 1
-                    self._entries.pop(account_id, None)
+            applied = self._applied.get(change.account_id)
+            if applied is not None and change.version <= applied:
+                return False
+            self._applied[change.account_id] = change.version
+            self._behind_since.pop(change.account_id, None)
+            entry = self._entries.get(change.account_id)
+            if entry is not None and entry[0] < change.version:
+                del self._entries[change.account_id]
+        metrics.CHANGES_APPLIED.labels(source).inc()
+        for listener in self._listeners:
+            listener(change)
+        return True
 
-    def _grants_changed(self, account_id: int) -> None:
-        self.invalidate({account_id})
+    def invalidate(self, account_ids: set[int] | None = None) -> None:
+        """Forget the loaded indexes of these accounts (None: all); the next request
+        loads them again. What was applied stays applied."""
+        with self._lock:
+            for account_id in list(self._entries) if account_ids is None else account_ids:
+                self._entries.pop(account_id, None)
 
-    # -- cross-process freshness ----------------------------------------------------------
+    # -- the safety net: the version poll ---------------------------------------------------
 
     def poll_once(self) -> None:
         with self._factory() as session:
             versions = dict(session.execute(select(Account.id, Account.authz_version)).all())
+        now = time.monotonic()
+        due: list[Change] = []
         with self._lock:
-            stale = {
-                account_id
-                for account_id, (version, _index) in self._entries.items()
-                if versions.get(account_id) != version
-            }
-            for account_id in stale:
-                del self._entries[account_id]
-                self._generations[account_id] = self._generations.get(account_id, 0) + 1
+            for account_id, version in versions.items():
+                applied = self._applied.get(account_id)
+                if applied is None:
+                    # First sight: anything read before is older than this version.
+                    due.append(Change(account_id, version))
+                elif version > applied:
+                    since = self._behind_since.setdefault(account_id, now)
+                    grace = self._grace_seconds if self.notifications_live else 0.0
+                    if now - since >= grace:
+                        due.append(Change(account_id, version))
+                else:
+                    self._behind_since.pop(account_id, None)
+        for change in due:
+            self.apply(change, source="poll")
+        self.polled = True
 
     def start(self) -> None:
+        """A first poll at once (what this process starts from), then one every
+        `poll_seconds` in a background thread."""
         if self._thread is not None:
             return
+        _log_errors(self.poll_once)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="authz-poller", daemon=True)
         self._thread.start()
@@ -111,6 +220,10 @@ class IndexCache:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         while not self._stop.wait(self._poll_seconds):

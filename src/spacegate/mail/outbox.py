@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.crypto import SecretBox
@@ -84,6 +84,15 @@ def cancel_pending(session: Session, invitation_id: int) -> None:
         )
         .values(status=OutboxStatus.CANCELLED.value, sealed_body=None)
     )
+
+
+def waiting(session: Session) -> int:
+    """How many messages wait for delivery (pending, or claimed by a worker)."""
+    statuses = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+    count = session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(statuses))
+    )
+    return int(count or 0)
 
 
 @dataclass
@@ -273,6 +282,10 @@ class Deliverer:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="mail-worker", daemon=True)
         self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
         self._stop.set()

@@ -34,6 +34,7 @@ def _profile_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    runtime.callers.flush_uses()  # show last uses as of now, not as of the last flush
     console = Console.of(session, access)
     return console.page(
         request,

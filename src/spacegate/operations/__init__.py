@@ -1,0 +1,1 @@
+"""Running spacegate: metrics, the access log, health and readiness, worker election."""
