@@ -111,21 +111,19 @@ def call(port: int, method: str, path: str, body: object = None, token: str = ""
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], port: int) -> Iterator[None]:
-    process = subprocess.Popen(
-        command,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[None]:
+    """A server process; its output goes to `log` (a pipe nobody reads would fill up and
+    stall the server's logging)."""
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         try:
             wait_for(port, "/api/openapi.json")
         except SystemExit:
             process.terminate()
-            print(process.communicate(timeout=10)[1][-3000:], file=sys.stderr)
+            print(log.read_text()[-3000:], file=sys.stderr)
             raise
         yield
     finally:
@@ -279,7 +277,10 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, object]:
             "--log-level",
             "warning",
         ]
-        with server(spacegate_cmd, env, ours), server(bare_cmd, env, bare):
+        with (
+            server(spacegate_cmd, env, ours, directory / "spacegate.log"),
+            server(bare_cmd, env, bare, directory / "bare.log"),
+        ):
             token = seed(env, ours)
             script = wrk_script(directory, token, BODY)
             answer = call(ours, "POST", "/api/authz/check", BODY, token)

@@ -34,7 +34,6 @@ from typing import Any
 import fastapi.routing
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx2 import Response
@@ -48,6 +47,7 @@ from spacegate.access.guard import (
     RequireSpace,
     SignedIn,
 )
+from spacegate.access.openapi import guards_of
 from spacegate.accounts.service import create_account
 from spacegate.app import api_routes, create_app
 from spacegate.auth.models import TokenKind
@@ -85,16 +85,6 @@ SPACE_PERMISSIONS = frozenset(permissions_of_level(Level.SPACE))
 NAME_PARAMS = ("{space}", "{email}", "{name}")
 
 # -- the routes and their guards ------------------------------------------------------------
-
-
-def guards_of(dependant: Dependant) -> list[Guard]:
-    """Every guard declared anywhere in a route's dependency tree."""
-    found: list[Guard] = []
-    for dependency in dependant.dependencies:
-        if isinstance(dependency.call, Guard):
-            found.append(dependency.call)
-        found.extend(guards_of(dependency))
-    return found
 
 
 def guard_problem(route: APIRoute) -> str | None:

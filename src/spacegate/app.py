@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 
 from spacegate.access import api as decision_api
+from spacegate.access.openapi import document_security
 from spacegate.accounts import api as setup_api
 from spacegate.accounts.service import any_account
 from spacegate.audit import api as audit_api
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(ObserveRequests)
+    document_security(app, api_routes(app))
     return app
 
 

@@ -22,9 +22,15 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # pool, a hop that costs more than the work itself on the decision path.
 
 
-async def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
+    """The running installation that serves `request` (for code at the edge that is
+    not itself a dependency, such as the guards)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -25,40 +25,57 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from spacegate.auth.models import BEARER_KINDS, COOKIE_KINDS
 from spacegate.authz import SPEC_BY_ID, Level, Permission
-from spacegate.deps import CallerCacheDep, ClientDep, IndexCacheDep, SessionDep
+from spacegate.deps import IndexCacheDep, SessionDep, runtime_of
 from spacegate.errors import Forbidden, NotFound, Unauthorized
 from spacegate.grants.context import Access, Caller
 from spacegate.spaces.models import Space
 from spacegate.spaces.service import find_space
 
-_bearer = HTTPBearer(auto_error=False, description="A login access token or an API token.")
-
-
 SESSION_COOKIE = "spacegate_session"
+BEARER_SCHEME = "bearerAuth"
+"""The OpenAPI security scheme of every guarded route (see `document_security`)."""
 
 
-async def authenticate(
-    request: Request,
-    callers: CallerCacheDep,
-    client: ClientDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, read straight from the
+    ASGI scope (a guard that declared it as a FastAPI security dependency would cost a
+    second dependency to resolve on every request)."""
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            token = token.strip()
+            return token if scheme.lower() == "bearer" and token else None
+    return None
+
+
+async def authenticate(request: Request) -> Caller:
     """The API (`/api/...`) takes bearer tokens only; console pages take the session
     cookie only. Keeping the two apart means a cookie can never drive the API (which
     therefore needs no CSRF defence), while every console form is CSRF-checked. A known
     token is authenticated from memory (`CallerCache`), with no database access."""
-    if request.url.path.startswith("/api/"):
-        if credentials is None:
+    callers = runtime_of(request).callers
+    peer = request.scope.get("client")
+    client = peer[0] if peer else None
+    if request.scope["path"].startswith("/api/"):
+        token = bearer_token(request)
+        if token is None:
             raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
-        return await callers.authenticate(credentials.credentials, BEARER_KINDS, client)
+        known = callers.known(token, BEARER_KINDS, client)  # no await: the common case
+        return known or await callers.authenticate(token, BEARER_KINDS, client)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthorized("Sign in to continue.")
     return await callers.authenticate(cookie, COOKIE_KINDS, client)
+
+
+async def _access(request: Request) -> Access:
+    caller = await authenticate(request)
+    grants = runtime_of(request).authz
+    index = grants.peek(caller.account_id) or await grants.aget(caller.account_id)
+    return Access(caller, index)
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
@@ -83,11 +100,15 @@ class Public(Guard):
         return None
 
 
+# The async guards take the request and nothing else: each dependency FastAPI resolves
+# costs more than the decision itself.
+
+
 class SignedIn(Guard):
     description = "Any signed-in user."
 
-    async def __call__(self, caller: CallerDep, cache: IndexCacheDep) -> Access:
-        return Access(caller, await cache.aget(caller.account_id))
+    async def __call__(self, request: Request) -> Access:
+        return await _access(request)
 
 
 class RequireAccount(Guard):
@@ -97,8 +118,8 @@ class RequireAccount(Guard):
         self.permission = permission
         self.description = f"Needs {permission.value}."
 
-    async def __call__(self, caller: CallerDep, cache: IndexCacheDep) -> Access:
-        access = Access(caller, await cache.aget(caller.account_id))
+    async def __call__(self, request: Request) -> Access:
+        access = await _access(request)
         assert self.permission is not None
         if not access.has(self.permission):
             raise Forbidden(f"You need the {SPEC_BY_ID[self.permission].label} permission.")

@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import anyio.to_thread
 from sqlalchemy import select, update
@@ -40,7 +40,7 @@ from spacegate.users.models import User, UserStatus
 log = logging.getLogger(__name__)
 
 # A token's last use is written at most this often: not a write per request.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
+LAST_USED_RESOLUTION_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class CachedCaller:
     kind: str
     user_active: bool
     expires_at: float | None  # a POSIX timestamp; None: never
-    last_used_at: datetime | None
+    last_used_at: float | None  # a POSIX timestamp
     version: int  # the account's grant version it was read at
 
 
@@ -83,7 +83,7 @@ def read_caller(session: Session, token_hash: str) -> tuple[int, CachedCaller] |
         kind=token.kind,
         user_active=status == UserStatus.ACTIVE.value,
         expires_at=token.expires_at.timestamp() if token.expires_at else None,
-        last_used_at=token.last_used_at,
+        last_used_at=token.last_used_at.timestamp() if token.last_used_at else None,
         version=version,
     )
     return token.account_id, entry
@@ -119,14 +119,34 @@ class CallerCache:
         self._entries: dict[str, CachedCaller] = {}
         self._by_account: dict[int, set[str]] = {}
         self._loading: dict[str, threading.Event] = {}
-        self._uses: dict[int, datetime] = {}  # token id -> a last use not yet written
-        self._noted: dict[int, datetime] = {}  # token id -> the last use noted
+        self._uses: dict[int, float] = {}  # token id -> a last use not yet written
+        self._noted: dict[int, float] = {}  # token id -> the last use noted
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.reads = 0  # database reads of tokens (observability and tests)
         grants.on_change(self.apply)
 
     # -- the request edge ---------------------------------------------------------------
+
+    def known(
+        self, secret: str, kinds: frozenset[str] = BEARER_KINDS, client: str | None = None
+    ) -> Caller | None:
+        """`authenticate` for a token already cached (None when it is not: then await
+        `authenticate`); raises Unauthorized as it would."""
+        token_hash = hash_secret(secret)
+        entry = self._entries.get(token_hash)
+        if entry is None:
+            return None
+        return self._admit(entry, kinds, client)
+
+    def _admit(
+        self, entry: CachedCaller | None, kinds: frozenset[str], client: str | None
+    ) -> Caller:
+        stamp = time.time()
+        caller = admit(entry, kinds, stamp)
+        assert entry is not None
+        self.note_use(entry, stamp)
+        return caller.at(client) if client else caller
 
     async def authenticate(
         self, secret: str, kinds: frozenset[str] = BEARER_KINDS, client: str | None = None
@@ -137,23 +157,13 @@ class CallerCache:
         entry = self._entries.get(token_hash)
         if entry is None:
             entry = await anyio.to_thread.run_sync(self.load, token_hash)
-        stamp = time.time()
-        caller = admit(entry, kinds, stamp)
-        assert entry is not None
-        self.note_use(entry, datetime.fromtimestamp(stamp, UTC))
-        return replace(caller, client_address=client) if client else caller
+        return self._admit(entry, kinds, client)
 
     def authenticate_sync(
         self, secret: str, kinds: frozenset[str] = BEARER_KINDS, client: str | None = None
     ) -> Caller:
         """`authenticate` for code that runs in a thread (the CLI, tests)."""
-        token_hash = hash_secret(secret)
-        entry = self.load(token_hash)
-        stamp = time.time()
-        caller = admit(entry, kinds, stamp)
-        assert entry is not None
-        self.note_use(entry, datetime.fromtimestamp(stamp, UTC))
-        return replace(caller, client_address=client) if client else caller
+        return self._admit(self.load(hash_secret(secret)), kinds, client)
 
     def load(self, token_hash: str) -> CachedCaller | None:
         """The cached caller, or one read of the database for all the threads asking
@@ -203,14 +213,14 @@ class CallerCache:
 
     # -- last use -----------------------------------------------------------------------
 
-    def note_use(self, entry: CachedCaller, now: datetime) -> None:
-        """Remember that the token was used, when its last known use is old enough to be
-        worth a write."""
+    def note_use(self, entry: CachedCaller, stamp: float) -> None:
+        """Remember that the token was used (at POSIX time `stamp`), when its last known
+        use is old enough to be worth a write."""
         token_id = entry.caller.token_id
-        last = self._noted.get(token_id) or entry.last_used_at
-        if last is None or now - last > LAST_USED_RESOLUTION:
-            self._noted[token_id] = now
-            self._uses[token_id] = now
+        last = self._noted.get(token_id, entry.last_used_at)
+        if last is None or stamp - last > LAST_USED_RESOLUTION_SECONDS:
+            self._noted[token_id] = stamp
+            self._uses[token_id] = stamp
 
     def flush_uses(self) -> int:
         """Write the noted last uses, in one short transaction; how many were written. A
@@ -221,7 +231,8 @@ class CallerCache:
             return 0
         try:
             with self._factory() as session, session.begin():
-                for token_id, used_at in uses.items():
+                for token_id, stamp in uses.items():
+                    used_at = datetime.fromtimestamp(stamp, UTC)
                     session.execute(
                         update(Token).where(Token.id == token_id).values(last_used_at=used_at),
                         execution_options={"synchronize_session": False},

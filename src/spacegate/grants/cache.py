@@ -135,6 +135,11 @@ class IndexCache:
                 self._entries[account_id] = (version, index)
         return index
 
+    def peek(self, account_id: int) -> AccountIndex | None:
+        """The account's index if this process has it loaded, else None (no I/O)."""
+        entry = self._entries.get(account_id)
+        return entry[1] if entry is not None else None
+
     async def aget(self, account_id: int) -> AccountIndex:
         """`get` for the event loop: a cached index at once, a load in a worker thread."""
         entry = self._entries.get(account_id)

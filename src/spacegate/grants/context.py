@@ -32,6 +32,20 @@ class Caller:
     token_mask: int | None = None
     token_space_ids: frozenset[int] | None = None
 
+    def at(self, client_address: str | None) -> Caller:
+        """The same caller, calling from `client_address` (for the audit)."""
+        return Caller(
+            self.user_id,
+            self.account_id,
+            self.account_name,
+            self.email,
+            self.token_id,
+            self.token_kind,
+            client_address,
+            self.token_mask,
+            self.token_space_ids,
+        )
+
     @property
     def actor(self) -> Actor:
         return Actor(self.account_id, self.email, self.client_address)

@@ -1,16 +1,17 @@
 """The access log and the request metrics, off the request's path.
 
 One pure ASGI middleware times each request and, after the answer is sent, records its
-metrics and hands a tuple to a queue. A background thread turns the tuples into log
-lines (logger `spacegate.access`): formatting and writing never run on the event loop.
+metrics and appends a tuple to a deque. A background thread wakes every tenth of a
+second and turns what has piled up into log lines (logger `spacegate.access`):
+formatting and writing never run on the event loop, and a request never wakes a thread.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,29 +24,37 @@ _Entry = tuple[float, str, str, str, int, float]  # when, client, method, path, 
 
 
 class AccessLog:
-    """A queue of answered requests and the thread that writes them as log lines."""
+    """Answered requests waiting to be written, and the thread that writes them."""
 
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Entry | None] = queue.SimpleQueue()
+    def __init__(self, *, interval_seconds: float = 0.1) -> None:
+        self._pending: deque[_Entry] = deque(maxlen=100_000)  # a flood drops the oldest
+        self._interval = interval_seconds
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def put(self, entry: _Entry) -> None:
-        self._queue.put_nowait(entry)
+        self._pending.append(entry)  # atomic; wakes nobody
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
         if self._thread is not None:
-            self._queue.put_nowait(None)
+            self._stop.set()
             self._thread.join(timeout=5)
             self._thread = None
+        self._write()
 
     def _run(self) -> None:
-        while (entry := self._queue.get()) is not None:
-            when, client, method, path, status, seconds = entry
+        while not self._stop.wait(self._interval):
+            self._write()
+
+    def _write(self) -> None:
+        while self._pending:
+            when, client, method, path, status, seconds = self._pending.popleft()
             log.info(
                 '%s - "%s %s" %d %.1fms %s',
                 client,
@@ -63,7 +72,9 @@ class ObserveRequests:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Labelled children, kept: `labels()` takes a lock and builds a key every time.
         self._timers: dict[tuple[str, str], Any] = {}
+        self._counters: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +101,11 @@ class ObserveRequests:
             if timer is None:
                 timer = self._timers[key] = metrics.REQUEST_SECONDS.labels(template, method)
             timer.observe(seconds)
-            metrics.REQUESTS.labels(template, method, str(status)).inc()
+            counter = self._counters.get((template, method, status))
+            if counter is None:
+                counter = metrics.REQUESTS.labels(template, method, str(status))
+                self._counters[(template, method, status)] = counter
+            counter.inc()
             runtime = getattr(scope["app"].state, "runtime", None)
             if runtime is not None and runtime.settings.access_log:
                 client = scope.get("client")
