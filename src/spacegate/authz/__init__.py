@@ -12,8 +12,16 @@ from spacegate.authz.catalog import (
     Permission,
     PermissionSpec,
 )
-from spacegate.authz.explain import Explanation, GrantStep, MissingGrant, explain
-from spacegate.authz.index import AccountGrants, AccountIndex, RoleDef, RoleKey
+from spacegate.authz.explain import Explanation, GrantStep, MissingGrant, decide, explain
+from spacegate.authz.index import (
+    AccountGrants,
+    AccountIndex,
+    GroupGrant,
+    Holder,
+    RoleDef,
+    RoleKey,
+    UserGrants,
+)
 
 __all__ = [
     "CATALOG",
@@ -23,11 +31,15 @@ __all__ = [
     "BuiltinRole",
     "Explanation",
     "GrantStep",
+    "GroupGrant",
+    "Holder",
     "Level",
     "MissingGrant",
     "Permission",
     "PermissionSpec",
     "RoleDef",
     "RoleKey",
+    "UserGrants",
+    "decide",
     "explain",
 ]
