@@ -38,7 +38,12 @@ class Person:
 def new_account(runtime: Runtime, name: str = "acme", admin: str = "admin@example.com") -> Person:
     with transaction(runtime.sessions) as session:
         account, user = create_account(
-            session, runtime.passwords, name=name, admin_email=admin, admin_password=PASSWORD
+            session,
+            runtime.passwords,
+            name=name,
+            admin_email=admin,
+            admin_password=PASSWORD,
+            refused_domains=runtime.settings.refused_email_domains,
         )
         issued = issue_token(session, user, TokenKind.API, lifetime=timedelta(days=1))
         return Person(user.email, issued.secret, user.id, account.id)

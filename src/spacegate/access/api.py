@@ -6,6 +6,7 @@ costs one token lookup for the caller and no query per decision.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -17,6 +18,7 @@ from spacegate.authz import SPEC_BY_ID, Level, Permission, explain
 from spacegate.authz.explain import Explanation
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import Forbidden, InvalidInput
+from spacegate.names import email_key
 
 router = APIRouter(prefix="/api/authz", tags=["Decision API"])
 
@@ -93,16 +95,15 @@ class ExplainResponse(BaseModel):
     missing: MissingGrantOut | None = Field(description="On deny: the nearest missing grant.")
 
 
-def _decide(access: Access, query: CheckQuery) -> Explanation:
+def _decide(access: Access, query: CheckQuery, refused_domains: Collection[str]) -> Explanation:
     """Resolve names through the index and explain; enforce who may ask about whom."""
     index = access.index
-    if query.email.strip().lower() != access.caller.email.lower() and not access.has(
-        Permission.ACCESS_ADMINISTRATION
-    ):
+    key = email_key(query.email, refused_domains)
+    if key != access.caller.email.lower() and not access.has(Permission.ACCESS_ADMINISTRATION):
         raise Forbidden(
             "Asking about another user needs the Access the Administration area permission."
         )
-    user_id = index.user_ids.get(query.email.strip().lower())
+    user_id = index.user_ids.get(key)
     space_id: int | None = None
     if query.space_name is not None:
         space_id = index.space_ids.get(query.space_name.strip().lower())
@@ -138,7 +139,7 @@ def check(
     access = access_for(caller, session, runtime)
     results = []
     for query in body.queries():
-        decision = _decide(access, query)
+        decision = _decide(access, query, runtime.settings.refused_email_domains)
         results.append(
             CheckResult(
                 email=query.email,
@@ -166,7 +167,7 @@ def explain_decision(
     permission it gives); on deny, the nearest missing grant and the roles that would
     give it."""
     access = access_for(caller, session, runtime)
-    decision = _decide(access, body)
+    decision = _decide(access, body, runtime.settings.refused_email_domains)
     space_name = body.space_name
     return ExplainResponse(
         allowed=decision.allowed,
