@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from spacegate.access.cache import mark_changed
+from spacegate.access.context import Access, Caller
 from spacegate.accounts.service import create_account
 from spacegate.auth.models import TokenKind
 from spacegate.auth.service import issue_token
-from spacegate.authz import Level, Permission
+from spacegate.authz import AccountIndex, Level, Permission
 from spacegate.db import transaction
 from spacegate.roles.models import CustomRole
 from spacegate.runtime import Runtime
@@ -33,6 +34,20 @@ class Person:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+
+def request_access(index: AccountIndex, user_id: int) -> Access:
+    """What a request of `user_id` decides with: their caller, signed in with a token
+    that is not narrowed, over the account's grant `index`."""
+    caller = Caller(
+        user_id=user_id,
+        account_id=1,
+        account_name="acme",
+        email=f"user{user_id}@example.com",
+        token_id=1,
+        token_kind="session",
+    )
+    return Access(caller, index)
 
 
 def new_account(runtime: Runtime, name: str = "acme", admin: str = "admin@example.com") -> Person:

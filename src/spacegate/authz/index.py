@@ -1,7 +1,8 @@
 """The in-memory grant index of one account, and the decisions made from it.
 
-Built once from plain data (`AccountGrants`) and then read-only: a check is a dict
-lookup and a bit test, with no database access and no allocation. A change to the
+Built once from plain data (`AccountGrants`) and then read-only: a decision
+(`Access.has`, from `account_mask` / `space_mask`) is a dict lookup or two and a bit
+test, with no database access and no allocation. A change to the
 account's grants builds a new index; readers holding the old one keep a consistent view.
 """
 
@@ -18,11 +19,9 @@ from spacegate.authz.catalog import (
     builtin_role_permissions,
 )
 from spacegate.authz.masks import (
-    BIT,
     SPACE_LEVEL_MASK,
     effective_account_mask,
     mask_of,
-    permissions_in,
 )
 
 RoleKey = str | int
@@ -111,24 +110,6 @@ class AccountIndex:
     def space_mask(self, user_id: int, space_id: int) -> int:
         mask = self._space_masks.get(pair_key(user_id, space_id))
         return self._account_masks.get(user_id, 0) if mask is None else mask
-
-    def check(self, user_id: int, permission: Permission, space_id: int | None = None) -> bool:
-        """True when the user holds `permission` (in `space_id`, for space permissions).
-
-        The hot path: `space_mask` and `pair_key` are inlined here on purpose (a Python
-        call costs as much as the lookups themselves)."""
-        if space_id is None:
-            return bool(self._account_masks.get(user_id, 0) & BIT[permission])
-        mask = self._space_masks.get((user_id << 32) | space_id)
-        if mask is None:
-            mask = self._account_masks.get(user_id, 0)
-        return bool(mask & BIT[permission])
-
-    def permissions(self, user_id: int, space_id: int | None = None) -> frozenset[Permission]:
-        mask = (
-            self.account_mask(user_id) if space_id is None else self.space_mask(user_id, space_id)
-        )
-        return permissions_in(mask)
 
     def can_see_space(self, user_id: int, space_id: int) -> bool:
         """Rule 3: a user sees a space when they hold any space permission in it."""
