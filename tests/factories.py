@@ -12,9 +12,10 @@ from datetime import timedelta
 from spacegate.accounts.service import create_account
 from spacegate.auth.models import TokenKind
 from spacegate.auth.service import issue_token
-from spacegate.authz import Level, Permission
+from spacegate.authz import AccountIndex, Level, Permission
 from spacegate.db import transaction
 from spacegate.grants.cache import mark_changed
+from spacegate.grants.context import Access, Caller
 from spacegate.roles.models import CustomRole
 from spacegate.runtime import Runtime
 from spacegate.spaces.models import Space, SpaceMembership
@@ -35,10 +36,29 @@ class Person:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+def request_access(index: AccountIndex, user_id: int) -> Access:
+    """What a request of `user_id` decides with: their caller, signed in with a token
+    that is not narrowed, over the account's grant `index`."""
+    caller = Caller(
+        user_id=user_id,
+        account_id=1,
+        account_name="acme",
+        email=f"user{user_id}@example.com",
+        token_id=1,
+        token_kind="session",
+    )
+    return Access(caller, index)
+
+
 def new_account(runtime: Runtime, name: str = "acme", admin: str = "admin@example.com") -> Person:
     with transaction(runtime.sessions) as session:
         account, user = create_account(
-            session, runtime.passwords, name=name, admin_email=admin, admin_password=PASSWORD
+            session,
+            runtime.passwords,
+            name=name,
+            admin_email=admin,
+            admin_password=PASSWORD,
+            refused_domains=runtime.settings.refused_email_domains,
         )
         issued = issue_token(session, user, TokenKind.API, lifetime=timedelta(days=1))
         return Person(user.email, issued.secret, user.id, account.id)

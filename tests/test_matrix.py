@@ -344,7 +344,12 @@ def build_world(runtime: Runtime, principal: Principal, origin_url: str) -> Worl
     """Everything in one transaction (one commit per case keeps the suite fast)."""
     with transaction(runtime.sessions) as session:
         account, _owner = create_account(
-            session, runtime.passwords, name="acme", admin_email=OWNER, admin_password=PASSWORD
+            session,
+            runtime.passwords,
+            name="acme",
+            admin_email=OWNER,
+            admin_password=PASSWORD,
+            refused_domains=(),
         )
         roles = [
             CustomRole(
@@ -374,6 +379,7 @@ def build_world(runtime: Runtime, principal: Principal, origin_url: str) -> Worl
             name="globex",
             admin_email="boss@globex.example",
             admin_password=PASSWORD,
+            refused_domains=(),
         )
         session.add(Space(account_id=other.id, name="elsewhere", name_key="elsewhere"))
         mark_changed(session, account.id)

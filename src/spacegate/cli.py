@@ -107,6 +107,7 @@ def create_account(
                 first_name=first_name,
                 last_name=last_name,
                 via="cli",
+                refused_domains=runtime.settings.refused_email_domains,
             )
     except DomainError as error:
         console.print(f"[red]{error.message}[/red]")

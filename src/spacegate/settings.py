@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from spacegate.names import domain_key
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -54,6 +56,14 @@ class Settings(BaseSettings):
 
     invitation_expiry_days: int = Field(
         7, ge=1, le=365, description="How long an invitation link works."
+    )
+
+    refused_email_domains: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Email domains refused, each with its subdomains, wherever an address "
+        "is given (users, invitations, sign-up, sign-in, the decision API, space members); "
+        "comma-separated, e.g. `gmail.com,corp.example`. By default every syntactically "
+        "valid address is accepted, internal domains such as `corp.local` included.",
     )
 
     mail_backend: Literal["console", "smtp"] = Field(
@@ -138,6 +148,17 @@ class Settings(BaseSettings):
         pattern=r"^[A-Z]{3}$",
         description="Currency of cost estimates (grains' `cost_per_hour`).",
     )
+
+    @field_validator("refused_email_domains", mode="before")
+    @classmethod
+    def _domain_keys(cls, value: Any) -> Any:
+        """Comma-separated (from the environment) or a sequence; each domain in the
+        ASCII form addresses are compared in."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return tuple(domain_key(domain) for domain in value if str(domain).strip())
+        return value
 
     @property
     def resolved_database_url(self) -> str:

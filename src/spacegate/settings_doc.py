@@ -22,7 +22,7 @@ def render_markdown() -> str:
     ]
     for name, field in Settings.model_fields.items():
         default = field.default
-        shown = "—" if default is None else f"`{default}`"
+        shown = "—" if default is None or default == () else f"`{default}`"
         lines.append(f"| `SPACEGATE_{name.upper()}` | {shown} | {field.description or ''} |")
     lines += [
         "",

@@ -18,7 +18,15 @@ from spacegate.authz import CATALOG, Level, Permission
 from spacegate.db import transaction
 from spacegate.grants.cache import IndexCache, mark_changed
 from spacegate.runtime import Runtime
-from tests.factories import Person, add_member, new_account, new_custom_role, new_space, new_user
+from tests.factories import (
+    Person,
+    add_member,
+    new_account,
+    new_custom_role,
+    new_space,
+    new_user,
+    request_access,
+)
 
 P = Permission
 DEADLINE_SECONDS = 1.0
@@ -57,7 +65,7 @@ def test_a_check_makes_no_database_query(runtime: Runtime, team: dict[str, Any])
                 for spec in CATALOG:
                     for user in (admin.user_id, bob.user_id, 999_999):
                         for space in (None, dev, dev + 1000):
-                            index.check(user, spec.id, space)
+                            request_access(index, user).has(spec.id, space)
                             decisions += 1
                 # The cache lookup itself, once warm, is no query either.
                 assert runtime.authz.get(session, admin.account_id) is index
@@ -219,7 +227,8 @@ def eventually(condition: Callable[[], bool]) -> float:
 
 def decide(process: Runtime, account: int, user: int, permission: Permission, space: int) -> bool:
     with process.sessions() as session:
-        return process.authz.get(session, account).check(user, permission, space)
+        index = process.authz.get(session, account)
+        return request_access(index, user).has(permission, space)
 
 
 def test_another_process_sees_a_change_made_through_the_api_within_a_second(

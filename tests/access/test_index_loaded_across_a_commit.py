@@ -13,7 +13,7 @@ from spacegate.grants.cache import mark_changed
 from spacegate.grants.loader import load_index
 from spacegate.runtime import Runtime
 from spacegate.users.models import User
-from tests.factories import new_account, new_user
+from tests.factories import new_account, new_user, request_access
 
 
 def test_an_index_loaded_across_a_commit_is_not_kept(
@@ -41,4 +41,4 @@ def test_an_index_loaded_across_a_commit_is_not_kept(
     with runtime.sessions() as session:
         index = cache.get(session, admin.account_id)
 
-    assert not index.check(bob.user_id, Permission.CREATE_SPACES)
+    assert not request_access(index, bob.user_id).has(Permission.CREATE_SPACES)

@@ -1,4 +1,7 @@
-"""Decisions of the in-memory index, from plain data: no database, no web."""
+"""Decisions made from the in-memory index, from plain data: no database, no web.
+
+Requests decide through `Access.has` (a caller, here with an unnarrowed token, over
+the index's `account_mask` / `space_mask`), so that is what these tests ask."""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ from spacegate.authz import (
     Permission,
     RoleDef,
 )
+from spacegate.authz.masks import permissions_in
+from spacegate.grants.context import Access
+from tests.factories import request_access
 
 P = Permission
 SPACE_PERMISSIONS = [spec.id for spec in CATALOG if spec.level is Level.SPACE]
@@ -54,6 +60,16 @@ def build_index() -> AccountIndex:
 INDEX = build_index()
 
 
+def access(user: int, index: AccountIndex = INDEX) -> Access:
+    return request_access(index, user)
+
+
+def held(user: int, space: int | None = None, index: AccountIndex = INDEX) -> frozenset[P]:
+    """The permissions the index gives `user` at account level, or in `space`."""
+    mask = index.account_mask(user) if space is None else index.space_mask(user, space)
+    return permissions_in(mask)
+
+
 @pytest.mark.parametrize(
     ("user", "permission", "allowed"),
     [
@@ -67,7 +83,7 @@ INDEX = build_index()
     ],
 )
 def test_account_role_decisions(user: int, permission: Permission, allowed: bool) -> None:
-    assert INDEX.check(user, permission) is allowed
+    assert access(user).has(permission) is allowed
 
 
 @pytest.mark.parametrize(
@@ -85,12 +101,12 @@ def test_account_role_decisions(user: int, permission: Permission, allowed: bool
 def test_space_role_applies_in_its_space_only(
     space: int, permission: Permission, allowed: bool
 ) -> None:
-    assert INDEX.check(DEV, permission, space) is allowed
+    assert access(DEV).has(permission, space) is allowed
 
 
 def test_a_space_role_grants_nothing_at_account_level() -> None:
-    assert not INDEX.check(DEV, P.MANAGE_PRODUCTION_ENVIRONMENTS)
-    assert INDEX.permissions(DEV) == frozenset()
+    assert not access(DEV).has(P.MANAGE_PRODUCTION_ENVIRONMENTS)
+    assert held(DEV) == frozenset()
 
 
 @pytest.mark.parametrize("permission", SPACE_PERMISSIONS, ids=str)
@@ -98,7 +114,7 @@ def test_a_space_role_grants_nothing_at_account_level() -> None:
 def test_full_access_all_spaces_implies_every_space_permission_everywhere(
     permission: Permission, space: int | None
 ) -> None:
-    assert INDEX.check(ADMIN, permission, space)
+    assert access(ADMIN).has(permission, space)
     assert INDEX.can_see_space(ADMIN, UNKNOWN_SPACE)
 
 
@@ -106,9 +122,9 @@ def test_full_access_all_spaces_alone_is_enough() -> None:
     role = RoleDef(7, "All spaces", Level.ACCOUNT, frozenset({P.FULL_ACCESS_ALL_SPACES}))
     index = AccountIndex(AccountGrants(custom_roles=[role], account_roles={1: 7}))
     everything = {P.FULL_ACCESS_ALL_SPACES, *SPACE_PERMISSIONS}
-    assert index.permissions(1, 12345) == everything
-    assert index.permissions(1) == everything
-    assert not index.check(1, P.CREATE_SPACES)
+    assert held(1, 12345, index) == everything
+    assert held(1, index=index) == everything
+    assert not access(1, index).has(P.CREATE_SPACES)
 
 
 @pytest.mark.parametrize(
@@ -125,7 +141,7 @@ def test_full_access_all_spaces_alone_is_enough() -> None:
 def test_custom_account_roles_space_permissions_apply_in_every_space(
     space: int | None, permission: Permission, allowed: bool
 ) -> None:
-    assert INDEX.check(CUSTOM, permission, space) is allowed
+    assert access(CUSTOM).has(permission, space) is allowed
 
 
 @pytest.mark.parametrize(
@@ -137,20 +153,20 @@ def test_custom_account_roles_space_permissions_apply_in_every_space(
     ],
 )
 def test_custom_space_role(space: int, permission: Permission, allowed: bool) -> None:
-    assert INDEX.check(SPACE_CUSTOM, permission, space) is allowed
+    assert access(SPACE_CUSTOM).has(permission, space) is allowed
 
 
 @pytest.mark.parametrize("permission", list(Permission), ids=str)
 @pytest.mark.parametrize("space", [DEV_SPACE, None])
 def test_inactive_users_are_absent_and_denied(permission: Permission, space: int | None) -> None:
-    assert not INDEX.check(INACTIVE, permission, space)
-    assert not INDEX.check(404, permission, space)  # never heard of
+    assert not access(INACTIVE).has(permission, space)
+    assert not access(404).has(permission, space)  # never heard of
 
 
 def test_inactive_users_hold_nothing() -> None:
     assert not INDEX.is_active_user(INACTIVE)
     assert not INDEX.can_see_space(INACTIVE, DEV_SPACE)
-    assert INDEX.permissions(INACTIVE, DEV_SPACE) == frozenset()
+    assert held(INACTIVE, DEV_SPACE) == frozenset()
     assert INDEX.is_active_user(DEV)
 
 
@@ -176,8 +192,8 @@ def test_names_resolve_through_the_index() -> None:
 def test_unknown_role_keys_grant_nothing() -> None:
     index = AccountIndex(AccountGrants(account_roles={1: 9999}, space_roles=[(1, 5, 8888)]))
     assert index.is_active_user(1)
-    assert index.permissions(1) == frozenset()
-    assert index.permissions(1, 5) == frozenset()
+    assert held(1, index=index) == frozenset()
+    assert held(1, 5, index) == frozenset()
 
 
 # The full built-in matrix, both cells of every (permission, role) pair: an Account Admin
@@ -196,7 +212,7 @@ def test_builtin_matrix(permission: Permission, role: BuiltinRole) -> None:
         )
     holds = role in SPEC_BY_ID[permission].holders
     if SPEC_BY_ID[permission].level is Level.ACCOUNT:
-        assert index.check(user, permission) is holds
+        assert access(user, index).has(permission) is holds
     else:
-        assert index.check(user, permission, space) is holds
-        assert index.check(user, permission, space + 1) is (role is BuiltinRole.ADMIN)
+        assert access(user, index).has(permission, space) is holds
+        assert access(user, index).has(permission, space + 1) is (role is BuiltinRole.ADMIN)

@@ -71,7 +71,7 @@ def test_admin_adds_cloud_account_space_admin_publishes_member_browses(
     error_of(client.get(f"{SPACE}/cloudaccounts", headers=member), 403)
 
 
-def test_a_space_member_browses_but_cannot_see_unpublished_blueprints_or_publish(
+def test_a_space_member_lists_published_blueprints_only_and_cannot_publish(
     client: TestClient, team: Team, runtime: Runtime
 ) -> None:
     repository = new_repository(runtime, team.space_id)
@@ -82,7 +82,14 @@ def test_a_space_member_browses_but_cannot_see_unpublished_blueprints_or_publish
         "web-app"
     ]
     error_of(client.get(f"{SPACE}/catalog/draft", headers=member), 404, "NotFound")
-    error_of(client.get(f"{SPACE}/blueprints", headers=member), 403, "Forbidden")
+    listed = client.get(f"{SPACE}/blueprints", headers=member)
+    assert listed.status_code == 200, listed.text
+    assert [(b["blueprint_name"], b["published"]) for b in listed.json()] == [("web-app", True)]
+    everything = client.get(f"{SPACE}/blueprints", headers=team.space_admin.headers).json()
+    assert [(b["blueprint_name"], b["published"]) for b in everything] == [
+        ("web-app", True),
+        ("draft", False),
+    ]
     error_of(client.post(f"{SPACE}/catalog", json={"blueprint_name": "draft"}, headers=member), 403)
     error_of(client.delete(f"{SPACE}/catalog/web-app", headers=member), 403)
 
@@ -90,8 +97,8 @@ def test_a_space_member_browses_but_cannot_see_unpublished_blueprints_or_publish
 def test_blueprint_tag_managers_see_every_blueprint_but_only_publishers_publish(
     client: TestClient, team: Team, runtime: Runtime
 ) -> None:
-    """GET .../blueprints needs PUBLISH_BLUEPRINTS or MANAGE_BLUEPRINT_TAGS: the Space
-    Developer holds the second only."""
+    """GET .../blueprints lists unpublished blueprints to holders of PUBLISH_BLUEPRINTS
+    or MANAGE_BLUEPRINT_TAGS: the Space Developer holds the second only."""
     repository = new_repository(runtime, team.space_id)
     new_blueprint(runtime, repository, "draft")
     developer = team.developer.headers

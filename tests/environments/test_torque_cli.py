@@ -2,8 +2,8 @@
 
 The requests below were recorded from the real CLI (`torque --token T --space dev
 bp list`, `env start nightly-cleanup --repo platform-blueprints -d 30`, `env status`,
-`env get`, `env list`, `env end`, and a Space Member's `env start web-app ... -d 600`
-refused by a policy) run against `spacegate serve --ssl-certfile --ssl-keyfile`: method,
+`env get`, `env list`, `env end`, and a Space Member's `bp list` and `env start web-app
+... -d 600` refused by a policy) run against `spacegate serve --ssl-certfile --ssl-keyfile`: method,
 path and body, as the CLI sent them. The test replays them against the app served by
 uvicorn with a self-signed certificate for 127.0.0.1, and checks the fields the CLI
 reads (`torque/environments.py`, `torque/models/blueprints.py`, `torque/client.py`).
@@ -59,7 +59,7 @@ DEVELOPER_SESSION: list[tuple[str, str, Any]] = [
     ("GET", "/api/spaces/dev/environments?filter=my", None),  # env list --show-ended
 ]
 MEMBER_SESSION: list[tuple[str, str, Any, int]] = [
-    ("GET", "/api/spaces/dev/blueprints", None, 403),  # bp list
+    ("GET", "/api/spaces/dev/blueprints", None, 200),  # bp list: the catalog's only
     ("GET", "/api/spaces/dev/catalog/web-app?repository_name=platform-blueprints", None, 200),
     (
         "POST",
@@ -200,6 +200,14 @@ def _as_cli_environment(item: dict[str, Any]) -> tuple[str, str, str, str]:
     )
 
 
+def _as_cli_blueprints(data: list[dict[str, Any]]) -> set[tuple[str, bool]]:
+    """What `BlueprintsManager.list` reads: each blueprint's name and `enabled`."""
+    assert {item["repository_name"] for item in data} == {"platform-blueprints"}
+    return {
+        (item.get("blueprint_name") or item.get("name"), item.get("enabled", True)) for item in data
+    }
+
+
 def test_the_torque_clis_requests_over_https(
     https: httpx2.Client, runtime: Runtime, team: Team, tmp_path: Path
 ) -> None:
@@ -213,13 +221,9 @@ def test_the_torque_clis_requests_over_https(
         if method == "DELETE":
             continue  # the CLI does not read the answer
         data = response.json()
-        if path.endswith("/blueprints"):  # BlueprintsManager.list
-            listed = {
-                (item.get("blueprint_name") or item.get("name"), item.get("enabled", True))
-                for item in data
-            }
+        if path.endswith("/blueprints"):  # bp list by a tag manager: unpublished ones too
+            listed = _as_cli_blueprints(data)
             assert ("nightly-cleanup", True) in listed and ("s3-bucket", False) in listed
-            assert {item["repository_name"] for item in data} == {"platform-blueprints"}
         elif "/catalog/" in path:  # default values of the inputs it was not given
             defaults = {i["name"]: i.get("default_value") for i in data["inputs"]}
             assert defaults == {"namespace": "sandbox", "dry_run": "true"}
@@ -243,9 +247,21 @@ def test_the_torque_clis_requests_over_https(
     for method, path, body, status in MEMBER_SESSION:
         response = _send(https, team.member.token, method, path, body)
         assert response.status_code == status, response.text
+        if path.endswith("/blueprints"):  # the blueprints a Space Member can launch
+            assert _as_cli_blueprints(response.json()) == {
+                ("nightly-cleanup", True),
+                ("web-app", True),
+            }
         if status >= 400:  # TorqueClient.request joins "name: message" of each error
             errors = response.json()["errors"]
             assert all(error["name"] and error["message"] for error in errors)
     denied = response.json()["errors"][0]
     assert denied["name"] == "PolicyDenied"
     assert "at most 120 minutes" in denied["message"]
+
+    # A publisher's `bp list` (the same request) still shows the unpublished ones.
+    publisher = _send(https, team.space_admin.token, *DEVELOPER_SESSION[0])
+    assert publisher.status_code == 200, publisher.text
+    assert {("nightly-cleanup", True), ("web-app", True), ("s3-bucket", False)} <= (
+        _as_cli_blueprints(publisher.json())
+    )

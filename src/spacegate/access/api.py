@@ -16,6 +16,7 @@ from spacegate.authz import SPEC_BY_ID, Level, Permission, explain
 from spacegate.authz.explain import Explanation
 from spacegate.errors import Forbidden, InvalidInput
 from spacegate.grants.context import Access
+from spacegate.names import email_key
 
 router = APIRouter(prefix="/api/authz", tags=["Decision API"])
 
@@ -89,7 +90,7 @@ def _decide(
 ) -> Explanation:
     """Resolve names through the index and explain; enforce who may ask about whom."""
     index = access.index
-    key = email.strip().lower()
+    key = email_key(email)
     if key != access.caller.email.lower() and not access.has(Permission.ACCESS_ADMINISTRATION):
         raise Forbidden(
             "Asking about another user needs the Access the Administration area permission."

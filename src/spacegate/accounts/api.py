@@ -61,6 +61,7 @@ def setup(body: SetupRequest, session: SessionDep, runtime: RuntimeDep) -> Token
         first_name=body.first_name,
         last_name=body.last_name,
         via="setup",
+        refused_domains=runtime.settings.refused_email_domains,
     )
     pair = issue_session_tokens(session, admin, runtime.settings)
     gate.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Collection
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -33,10 +34,13 @@ def create_account(
     first_name: str = "",
     last_name: str = "",
     via: str = "api",
+    refused_domains: Collection[str],
 ) -> tuple[Account, User]:
-    """A new account and its first Account Admin."""
+    """A new account and its first Account Admin. Raises InvalidInput (a bad name or
+    address, an address on a refused domain, a weak password), Conflict (the name is
+    taken)."""
     name = clean_name(name, "account")
-    admin_email = clean_email(admin_email)
+    admin_email = clean_email(admin_email, refused_domains)
     check_password_policy(admin_password, email=admin_email)
     if session.scalar(select(Account.id).where(Account.name_key == name.lower())) is not None:
         raise Conflict(f"An account named '{name}' already exists.")

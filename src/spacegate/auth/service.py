@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from spacegate.db import utcnow
 from spacegate.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Caller
+from spacegate.names import email_key
 from spacegate.settings import Settings
 from spacegate.users.models import User
 
@@ -85,21 +87,24 @@ def verify_credentials(
     email: str,
     password: str,
     client: str | None,
+    refused_domains: Collection[str],
 ) -> User:
     """The active user with this password, or Unauthorized. One vague error for every
     failure, so the answer does not reveal which accounts or emails exist; failures
-    count towards the rate limits (429 while over them)."""
-    limiter.ensure_allowed(account_name, email, client)
+    count towards the rate limits (429 while over them). An address on a refused domain
+    is InvalidInput, whoever holds it (the answer depends on the address alone)."""
+    key = email_key(email, refused_domains)
+    limiter.ensure_allowed(account_name, key, client)
     user = session.scalar(
         select(User)
         .join(Account, Account.id == User.account_id)
-        .where(Account.name_key == account_name.lower(), User.email_key == email.lower())
+        .where(Account.name_key == account_name.lower(), User.email_key == key)
     )
     ok = passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
-        limiter.record_failure(account_name, email, client)
+        limiter.record_failure(account_name, key, client)
         raise Unauthorized("The account, email or password is not correct.")
-    limiter.record_success(account_name, email)
+    limiter.record_success(account_name, key)
     return user
 
 
@@ -123,6 +128,7 @@ def login(
         email=email,
         password=password,
         client=client,
+        refused_domains=settings.refused_email_domains,
     )
     return issue_session_tokens(session, user, settings)
 

@@ -2,10 +2,11 @@
 (`/api/spaces/{space}/repositories`, `.../blueprints`, `.../catalog`,
 `.../validations/blueprints`).
 
-Guards: repositories and their sync need SETUP_BLUEPRINT_REPOSITORIES; the list of every
-discovered blueprint (published or not) needs PUBLISH_BLUEPRINTS or
-MANAGE_BLUEPRINT_TAGS; publishing and unpublishing need PUBLISH_BLUEPRINTS; the catalog
-and the validation of a blueprint file need BROWSE_CATALOG.
+Guards: repositories and their sync need SETUP_BLUEPRINT_REPOSITORIES; publishing and
+unpublishing need PUBLISH_BLUEPRINTS; the blueprint list, the catalog and the validation
+of a blueprint file need BROWSE_CATALOG. The blueprint list holds every discovered
+blueprint for those the service lets see unpublished ones (`sees_unpublished`), and the
+catalog's blueprints for everyone else.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from pydantic import SecretStr
 from spacegate.access.requires import (
     BrowseCatalog,
     PublishBlueprints,
-    SeeBlueprints,
     SetupRepositories,
 )
 from spacegate.blueprints import service
@@ -185,20 +185,24 @@ def sync_repository(
 
 @router.get(
     "/blueprints",
-    summary="Every blueprint discovered in the space, published or not",
+    summary="The space's blueprints: every discovered one for publishers, the published ones "
+    "for everyone else",
     response_model=list[BlueprintOut],
 )
 def list_blueprints(
-    access: SeeBlueprints,
+    access: BrowseCatalog,
     session: SessionDep,
     response: Response,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> list[BlueprintOut]:
-    """With their validation errors and `published`. Paginated: when more follow,
+    """With their validation errors and `published`. Holders of PUBLISH_BLUEPRINTS or
+    MANAGE_BLUEPRINT_TAGS in the space see every discovered blueprint, published or
+    not; everyone else who browses the catalog sees the published ones (what Torque's
+    `torque bp list` shows a Space Member). Paginated: when more follow,
     `X-Next-Cursor` holds the next page's cursor."""
-    views = service.list_blueprints(
-        session, access.space, published_only=False, limit=limit, after_id=decode_cursor(cursor)
+    views = service.visible_blueprints(
+        session, access, access.space, limit=limit, after_id=decode_cursor(cursor)
     )
     set_next_cursor(response, [view.blueprint.id for view in views], limit)
     return [BlueprintOut.of(view.blueprint, view.repository_name) for view in views]
@@ -217,9 +221,7 @@ def catalog(
     cursor: CursorQuery = None,
 ) -> list[CatalogItemOut]:
     """Published blueprints with their inputs; a sensitive input's default is withheld."""
-    views = service.list_blueprints(
-        session, access.space, published_only=True, limit=limit, after_id=decode_cursor(cursor)
-    )
+    views = service.catalog(session, access.space, limit=limit, after_id=decode_cursor(cursor))
     set_next_cursor(response, [view.blueprint.id for view in views], limit)
     return [CatalogItemOut.of(view.blueprint, view.repository_name) for view in views]
 
@@ -232,7 +234,7 @@ def catalog_item(
     repository_name: RepositoryQuery = None,
 ) -> CatalogItemOut:
     """404 for a blueprint that is not published."""
-    view = service.find_blueprint(session, access.space, bp, repository_name, published_only=True)
+    view = service.find_in_catalog(session, access.space, bp, repository_name)
     return CatalogItemOut.of(view.blueprint, view.repository_name)
 
 

@@ -144,7 +144,8 @@ class CatalogItemOut(BaseModel):
 
 
 class BlueprintOut(CatalogItemOut):
-    """A discovered blueprint, as its publishers see it."""
+    """A discovered blueprint, as the blueprint list shows it (the published ones only
+    to those who see the catalog only)."""
 
     published: bool
     enabled: bool = Field(description="Torque's name for `published` (read by its CLI).")

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from spacegate.audit import service as audit
+from spacegate.authz import Permission
 from spacegate.blueprints import git
 from spacegate.blueprints.models import Blueprint, Repository
 from spacegate.blueprints.spec import ParsedBlueprint, Problem, parse_blueprint
@@ -469,6 +470,76 @@ def _fill(
 
 
 # -- blueprints and the catalog --------------------------------------------------------
+
+
+def sees_unpublished(access: Access, space: Space) -> bool:
+    """The one rule of who sees a space's blueprints that are not in its catalog: those
+    who publish them or manage their tags there. Everyone else who browses the space
+    sees its catalog (published blueprints) only."""
+    return access.has(Permission.PUBLISH_BLUEPRINTS, space.id) or access.has(
+        Permission.MANAGE_BLUEPRINT_TAGS, space.id
+    )
+
+
+def launches_unpublished(access: Access, space: Space) -> bool:
+    """Who may launch a blueprint that is not in the catalog (to try it before
+    publishing it): its publishers."""
+    return access.has(Permission.PUBLISH_BLUEPRINTS, space.id)
+
+
+def visible_blueprints(
+    session: Session, access: Access, space: Space, *, limit: int, after_id: int | None
+) -> list[BlueprintView]:
+    """The space's blueprints the caller sees (`sees_unpublished`), in discovery order."""
+    return list_blueprints(
+        session,
+        space,
+        published_only=not sees_unpublished(access, space),
+        limit=limit,
+        after_id=after_id,
+    )
+
+
+def find_visible_blueprint(
+    session: Session, access: Access, space: Space, name: str, repository_name: str | None
+) -> BlueprintView:
+    """`find_blueprint` among the blueprints the caller sees (`sees_unpublished`): an
+    unpublished one is NotFound (404) to those who see the catalog only."""
+    return find_blueprint(
+        session,
+        space,
+        name,
+        repository_name,
+        published_only=not sees_unpublished(access, space),
+    )
+
+
+def find_launchable_blueprint(
+    session: Session, access: Access, space: Space, name: str, repository_name: str | None
+) -> BlueprintView:
+    """`find_blueprint` among the blueprints the caller may launch
+    (`launches_unpublished`); NotFound (404) for an unpublished one otherwise."""
+    return find_blueprint(
+        session,
+        space,
+        name,
+        repository_name,
+        published_only=not launches_unpublished(access, space),
+    )
+
+
+def catalog(
+    session: Session, space: Space, *, limit: int, after_id: int | None
+) -> list[BlueprintView]:
+    """The space's catalog: its published blueprints, in discovery order."""
+    return list_blueprints(session, space, published_only=True, limit=limit, after_id=after_id)
+
+
+def find_in_catalog(
+    session: Session, space: Space, name: str, repository_name: str | None
+) -> BlueprintView:
+    """`find_blueprint` among the published blueprints."""
+    return find_blueprint(session, space, name, repository_name, published_only=True)
 
 
 def list_blueprints(

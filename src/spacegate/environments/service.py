@@ -283,10 +283,9 @@ def _enforce_policies(session: Session, space: Space, document: dict[str, Any]) 
 def _find_launchable(
     session: Session, access: Access, space: Space, name: str, repository_name: str | None
 ) -> blueprints.BlueprintView:
-    may_publish = access.has(Permission.PUBLISH_BLUEPRINTS, space.id)
     view = blueprints.find_blueprint(session, space, name, repository_name, published_only=False)
     blueprint = view.blueprint
-    if not blueprint.published and not may_publish:
+    if not blueprint.published and not blueprints.launches_unpublished(access, space):
         raise Forbidden(
             f"Blueprint '{blueprint.name}' is not published in space '{space.name}'; only "
             f"holders of the {_label(Permission.PUBLISH_BLUEPRINTS)} permission can launch it."

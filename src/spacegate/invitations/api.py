@@ -155,6 +155,7 @@ def signup(body: SignupRequest, session: SessionDep, runtime: RuntimeDep) -> Sig
         first_name=body.first_name,
         last_name=body.last_name,
         password=body.password,
+        refused_domains=runtime.settings.refused_email_domains,
     )
     pair = issue_session_tokens(session, accepted.user, runtime.settings)
     return SignupResponse(

@@ -9,6 +9,7 @@ addresses are validated before anything is written, and those that can still fai
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -30,7 +31,7 @@ from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.mail import outbox
 from spacegate.mail.models import OutboxMessage
 from spacegate.mail.render import render
-from spacegate.names import clean_email
+from spacegate.names import clean_email, email_key
 from spacegate.roles.service import RoleRef, ensure_may_grant, find_role, resolve_role
 from spacegate.settings import Settings
 from spacegate.spaces import service as spaces
@@ -139,7 +140,7 @@ def invite(
     valid: dict[str, tuple[int, str, str]] = {}  # email_key -> (position, raw, cleaned)
     for position, raw in enumerate(emails):
         try:
-            email = clean_email(raw, field="emails")
+            email = clean_email(raw, mailing.settings.refused_email_domains, field="emails")
             if email.lower() in valid:
                 raise InvalidInput(f"{email} is listed more than once.", field="emails")
         except DomainError as error:
@@ -287,7 +288,10 @@ def _apply_to_existing_user(session: Session, access: Access, plan: _Plan, user:
         users.set_account_role(session, access, user.email, plan.account_role.name)
     for space, role in plan.grants:
         if session.get(SpaceMembership, (space.id, user.id)) is None:
-            spaces.add_member(session, access, space, email=user.email, space_role=role.name)
+            # `invite` checked the address against the refused domains already.
+            spaces.add_member(
+                session, access, space, email=user.email, space_role=role.name, refused_domains=()
+            )
         else:
             spaces.set_member_role(session, access, space, user.email, role.name)
 
@@ -409,7 +413,7 @@ def _invitations_for(session: Session, account_id: int, email: str) -> Invitatio
     """The address's most recent invitation."""
     return session.scalar(
         select(Invitation)
-        .where(Invitation.account_id == account_id, Invitation.email_key == email.strip().lower())
+        .where(Invitation.account_id == account_id, Invitation.email_key == email_key(email))
         .order_by(Invitation.id.desc())
         .limit(1)
     )
@@ -498,8 +502,14 @@ def accept(
     first_name: str,
     last_name: str,
     password: str,
+    refused_domains: Collection[str],
 ) -> Acceptance:
+    """Create the invited user with the invitation's roles. Raises NotFound (the link
+    no longer works), InvalidInput (a weak password; the address is now on a refused
+    domain), Conflict (already a user)."""
     invitation, account = open_invitation(session, secret)
+    # The operator may have refused the domain since the invitation was sent.
+    clean_email(invitation.email, refused_domains)
     check_password_policy(password, email=invitation.email)
     if users.find_user(session, account.id, invitation.email) is not None:
         raise Conflict(f"{invitation.email} is already a user of {account.name}; sign in instead.")

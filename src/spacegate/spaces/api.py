@@ -116,11 +116,18 @@ def member_candidates(
     response_model=MemberOut,
     status_code=201,
 )
-def add_member(body: MemberAdd, access: ManageSpaceUsers, session: SessionDep) -> MemberOut:
+def add_member(
+    body: MemberAdd, access: ManageSpaceUsers, session: SessionDep, runtime: RuntimeDep
+) -> MemberOut:
     """The role defaults to `Space Member`. Only users of the account can be added, and
     only with a role whose permissions the caller holds in this space."""
     view = service.add_member(
-        session, access, access.space, email=body.email, space_role=body.space_role
+        session,
+        access,
+        access.space,
+        email=body.email,
+        space_role=body.space_role,
+        refused_domains=runtime.settings.refused_email_domains,
     )
     return member_out(view)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
 from spacegate.invitations.models import Invitation, InvitationState
-from spacegate.names import clean_name
+from spacegate.names import clean_name, email_key
 from spacegate.roles.service import (
     custom_role_names,
     ensure_may_grant,
@@ -223,12 +224,13 @@ def _membership(session: Session, space: Space, user: User) -> SpaceMembership |
     return session.get(SpaceMembership, (space.id, user.id))
 
 
-def _account_user(session: Session, space: Space, email: str) -> User:
+def _account_user(
+    session: Session, space: Space, email: str, refused_domains: Collection[str] = ()
+) -> User:
     """Rule 4: only users who already belong to the account can be added to a space."""
+    key = email_key(email, refused_domains)
     user = session.scalar(
-        select(User).where(
-            User.account_id == space.account_id, User.email_key == email.strip().lower()
-        )
+        select(User).where(User.account_id == space.account_id, User.email_key == key)
     )
     if user is None:
         raise NotFound(f"There is no user '{email}' in this account; invite them first.")
@@ -236,13 +238,22 @@ def _account_user(session: Session, space: Space, email: str) -> User:
 
 
 def add_member(
-    session: Session, access: Access, space: Space, *, email: str, space_role: str | None
+    session: Session,
+    access: Access,
+    space: Space,
+    *,
+    email: str,
+    space_role: str | None,
+    refused_domains: Collection[str],
 ) -> MemberView:
+    """Add a user of the account to the space. Raises InvalidInput (no such role, an
+    address on a refused domain), Forbidden (a role beyond the caller's), NotFound (not
+    a user of the account), Conflict (deactivated, or already a member)."""
     role = resolve_role(
         session, space.account_id, space_role or BuiltinRole.SPACE_MEMBER.value, Level.SPACE
     )
     ensure_may_grant(access, role, space.id)
-    user = _account_user(session, space, email)
+    user = _account_user(session, space, email, refused_domains)
     if not user.is_active:
         raise Conflict(
             f"{user.email} is deactivated; reactivate them before adding them to a space."

@@ -25,7 +25,6 @@ from spacegate.access.requires import (
     SignedInAccess,
     ViewSpace,
 )
-from spacegate.authz import Permission
 from spacegate.blueprints import service as blueprints
 from spacegate.deps import SessionDep
 from spacegate.tags import service
@@ -195,20 +194,11 @@ def unset_space_tag(name: TagName, access: ManageSpaceTags, session: SessionDep)
 
 
 def _blueprint(
-    session: Session, access: SpaceAccess, repo: str, bp: str, *, any_discovered: bool
+    session: Session, access: SpaceAccess, repo: str, bp: str
 ) -> blueprints.BlueprintView:
-    return blueprints.find_blueprint(
-        session, access.space, bp, repo, published_only=not any_discovered
-    )
-
-
-def _sees_unpublished(access: SpaceAccess) -> bool:
-    """Who sees every discovered blueprint (the blueprint list's guard) may read the
-    tags of unpublished ones; everyone else only those in the catalog."""
-    return any(
-        access.has(permission, access.space.id)
-        for permission in (Permission.PUBLISH_BLUEPRINTS, Permission.MANAGE_BLUEPRINT_TAGS)
-    )
+    """The blueprint as the caller sees it: those who see unpublished blueprints (tag
+    managers among them) read and set the tags of any; others of the catalog's only."""
+    return blueprints.find_visible_blueprint(session, access, access.space, bp, repo)
 
 
 @router.get(BLUEPRINT_TAGS, summary="Tags of a blueprint", response_model=list[TagValueOut])
@@ -217,7 +207,7 @@ def list_blueprint_tags(
 ) -> list[TagValueOut]:
     """Every tag whose value may be set on a blueprint (scope `blueprint` or
     `environment`), with the value that applies to it and where it is set."""
-    view = _blueprint(session, access, repo, bp, any_discovered=_sees_unpublished(access))
+    view = _blueprint(session, access, repo, bp)
     return [value_out(v) for v in service.blueprint_tags(session, access.space, view.blueprint)]
 
 
@@ -235,7 +225,7 @@ def create_blueprint_tag(
     session: SessionDep,
 ) -> TagValueOut:
     """As for a space; the blueprint may be published or not."""
-    view = _blueprint(session, access, repo, bp, any_discovered=True)
+    view = _blueprint(session, access, repo, bp)
     result = service.set_blueprint_tag(
         session,
         access,
@@ -255,7 +245,7 @@ def create_blueprint_tag(
 def get_blueprint_tag(
     repo: RepoName, bp: BlueprintName, name: TagName, access: BrowseCatalog, session: SessionDep
 ) -> TagValueOut:
-    view = _blueprint(session, access, repo, bp, any_discovered=_sees_unpublished(access))
+    view = _blueprint(session, access, repo, bp)
     return value_out(service.blueprint_tag(session, access.space, view.blueprint, name))
 
 
@@ -273,7 +263,7 @@ def set_blueprint_tag(
     session: SessionDep,
 ) -> TagValueOut:
     service.check_body_name(name, body.name)
-    view = _blueprint(session, access, repo, bp, any_discovered=True)
+    view = _blueprint(session, access, repo, bp)
     result = service.set_blueprint_tag(
         session,
         access,
@@ -300,7 +290,7 @@ def unset_blueprint_tag(
     session: SessionDep,
 ) -> Response:
     """The blueprint goes back to the space's value or the default."""
-    view = _blueprint(session, access, repo, bp, any_discovered=True)
+    view = _blueprint(session, access, repo, bp)
     service.unset_blueprint_tag(
         session, access, access.space, view.repository_name, view.blueprint, name
     )

@@ -74,6 +74,7 @@ def add_user(
         last_name=body.last_name,
         password=body.password,
         account_role=body.account_role,
+        refused_domains=runtime.settings.refused_email_domains,
     )
     return UserOut.of(service.views(session, access.caller.account_id, [user])[0])
 

@@ -6,6 +6,7 @@ Every path that could leave the account without an active Account Admin goes thr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -18,7 +19,7 @@ from spacegate.authz import BuiltinRole, Level, Permission
 from spacegate.errors import Conflict, LastAdmin, NotFound
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
-from spacegate.names import clean_email
+from spacegate.names import clean_email, email_key
 from spacegate.roles.service import (
     RoleRef,
     custom_role_names,
@@ -48,7 +49,7 @@ class UserView:
 
 def find_user(session: Session, account_id: int, email: str) -> User | None:
     return session.scalar(
-        select(User).where(User.account_id == account_id, User.email_key == email.strip().lower())
+        select(User).where(User.account_id == account_id, User.email_key == email_key(email))
     )
 
 
@@ -134,10 +135,13 @@ def add_user(
     last_name: str,
     password: str | None,
     account_role: str | None,
+    refused_domains: Collection[str],
 ) -> User:
-    """Add a user directly, without an invitation (API only, as in Torque)."""
+    """Add a user directly, without an invitation (API only, as in Torque). Raises
+    InvalidInput (a bad address, one on a refused domain, no such role, a weak
+    password), Forbidden (a role beyond the caller's), Conflict (already a user)."""
     account_id = access.caller.account_id
-    email = clean_email(email)
+    email = clean_email(email, refused_domains)
     role = resolve_role(
         session, account_id, account_role or BuiltinRole.MEMBER.value, Level.ACCOUNT
     )
@@ -184,7 +188,7 @@ def _lock_account_and_get_user(session: Session, account_id: int, email: str) ->
     mark_changed(session, account_id)
     user = session.scalar(
         select(User)
-        .where(User.account_id == account_id, User.email_key == email.strip().lower())
+        .where(User.account_id == account_id, User.email_key == email_key(email))
         .execution_options(populate_existing=True)
     )
     if user is None:

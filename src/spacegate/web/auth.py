@@ -12,7 +12,7 @@ from spacegate.access.requires import Anyone, SignedInAccess
 from spacegate.accounts.service import any_account
 from spacegate.auth import service as auth_service
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
-from spacegate.errors import RateLimited, Unauthorized
+from spacegate.errors import InvalidInput, RateLimited, Unauthorized
 from spacegate.web.csrf import served_over_https, verify_csrf
 from spacegate.web.templating import redirect, render
 
@@ -61,8 +61,9 @@ def login_submit(
             email=email,
             password=password,
             client=client,
+            refused_domains=runtime.settings.refused_email_domains,
         )
-    except (Unauthorized, RateLimited) as error:
+    except (Unauthorized, RateLimited, InvalidInput) as error:
         status = error.status_code
         return render(
             request,

@@ -56,6 +56,7 @@ def setup_submit(
             first_name=first_name,
             last_name=last_name,
             via="setup",
+            refused_domains=runtime.settings.refused_email_domains,
         )
     except DomainError as error:
         session.rollback()

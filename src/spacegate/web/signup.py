@@ -58,6 +58,7 @@ def signup_submit(
             first_name=first_name,
             last_name=last_name,
             password=password,
+            refused_domains=runtime.settings.refused_email_domains,
         )
     except NotFound as error:
         session.rollback()

@@ -61,12 +61,8 @@ class Page:
     first: bool
 
 
-def _blueprint_page(
-    session: Session, access: SpaceAccess, *, published_only: bool, after: int | None
-) -> Page:
-    views = service.list_blueprints(
-        session, access.space, published_only=published_only, limit=PAGE_SIZE + 1, after_id=after
-    )
+def _page_of(views: list[service.BlueprintView], after: int | None) -> Page:
+    """`views` holds up to PAGE_SIZE + 1 rows: one more means another page follows."""
     more = len(views) > PAGE_SIZE
     views = views[:PAGE_SIZE]
     return Page(views, views[-1].blueprint.id if more else None, after is None)
@@ -103,7 +99,9 @@ class CatalogItem:
 def catalog_page(
     request: Request, access: BrowseCatalog, session: SessionDep, after: After = None
 ) -> Response:
-    page = _blueprint_page(session, access, published_only=True, after=after)
+    page = _page_of(
+        service.catalog(session, access.space, limit=PAGE_SIZE + 1, after_id=after), after
+    )
     items = [
         CatalogItem(view, [InputOut.of(data) for data in view.blueprint.inputs])
         for view in page.views
@@ -123,7 +121,10 @@ def _blueprints_page(
     refusal: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
-    page = _blueprint_page(session, access, published_only=False, after=after)
+    views = service.visible_blueprints(
+        session, access, access.space, limit=PAGE_SIZE + 1, after_id=after
+    )
+    page = _page_of(views, after)
     message = refusal.message if refusal else ""
     if isinstance(refusal, service.BlueprintInvalid):
         # Its message repeats the first errors; the page lists them all below instead.

@@ -398,11 +398,9 @@ def _tag_fields(
 def _launchable(
     session: Session, access: SpaceAccess, name: str, repository: str
 ) -> blueprints.BlueprintView:
-    """The blueprint as the caller may launch it: a published one, or any discovered
-    one for holders of PUBLISH_BLUEPRINTS (the service says why otherwise)."""
-    may_publish = access.has(Permission.PUBLISH_BLUEPRINTS, access.space.id)
-    return blueprints.find_blueprint(
-        session, access.space, name, repository or None, published_only=not may_publish
+    """The blueprint as the caller may launch it (the blueprints service's rule)."""
+    return blueprints.find_launchable_blueprint(
+        session, access, access.space, name, repository or None
     )
 
 

@@ -173,8 +173,8 @@ def _blueprint_url(access: SpaceAccess, view: blueprints.BlueprintView) -> str:
 def _find_blueprint(
     session: Session, access: SpaceAccess, repo: str, bp: str
 ) -> blueprints.BlueprintView:
-    """Any discovered blueprint, published or not (as the API's writes)."""
-    return blueprints.find_blueprint(session, access.space, bp, repo, published_only=False)
+    """The blueprint as the caller sees it (as the API's blueprint tags)."""
+    return blueprints.find_visible_blueprint(session, access, access.space, bp, repo)
 
 
 def _blueprint_tags_page(

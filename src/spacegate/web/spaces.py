@@ -107,6 +107,7 @@ def add_users(
     request: Request,
     access: ManageSpaceUsers,
     session: SessionDep,
+    runtime: RuntimeDep,
     emails: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006 (FastAPI copies defaults)
     space_role: Annotated[str, Form(max_length=200)] = "Space Member",
 ) -> Response:
@@ -114,7 +115,14 @@ def add_users(
         if not emails:
             raise InvalidInput("Select at least one user to add.")
         for email in emails:
-            service.add_member(session, access, access.space, email=email, space_role=space_role)
+            service.add_member(
+                session,
+                access,
+                access.space,
+                email=email,
+                space_role=space_role,
+                refused_domains=runtime.settings.refused_email_domains,
+            )
     except DomainError as error:
         session.rollback()
         candidates = service.candidates(session, access.space, None, 200)
