@@ -339,6 +339,7 @@ def test_an_unexpected_failure_is_a_bare_500(
 
     monkeypatch.setattr(world.runtime.authz, "get", explode)
     monkeypatch.setattr(world.runtime.authz, "aget", explode_async)
+    monkeypatch.setattr(world.runtime.authz, "peek", explode)
     response = api.get("/api/spaces", headers=admin.headers)
     assert_error_shape(response, 500, "InternalError")
     assert "secret internals" not in response.text

@@ -26,6 +26,7 @@ from spacegate.authz import AccountIndex
 from spacegate.db import transaction
 from spacegate.errors import DomainError
 from spacegate.grants.context import Access, Caller
+from spacegate.grants.loader import load_index
 from spacegate.runtime import Runtime
 from spacegate.users import service
 from spacegate.users.models import User, UserStatus
@@ -171,12 +172,14 @@ def test_two_admins_racing_over_http_on_sqlite_leave_exactly_one(
 def test_two_admins_racing_in_the_service_leave_exactly_one(runtime: Runtime, race: str) -> None:
     """Both callers were authorised as Admins before either change (the guard's view),
     so only the last-admin rule and its lock stand between them and an account without
-    an Admin: the loser must get LastAccountAdmin (409), on either database."""
+    an Admin: the loser must get LastAccountAdmin (409), on either database. (The grant
+    index a process keeps is updated in place by each change; the callers here decide
+    with an index read before the race, as a request that authorised first would.)"""
     change, action = SERVICE_RACES[race]
     for round_ in range(ROUNDS):
         first, second = _two_admins(runtime, round_)
         with transaction(runtime.sessions, write=False) as session:
-            index = runtime.authz.get(session, first.account_id)
+            _version, index = load_index(session, first.account_id)
 
         act = _service_call(runtime, change, index)
         outcomes = sorted(_at_once(act, first, second))

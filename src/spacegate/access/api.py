@@ -6,7 +6,9 @@ costs one token lookup for the caller and no query per decision.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Collection
+
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
@@ -14,6 +16,7 @@ from spacegate import metrics
 from spacegate.access.requires import SignedInAccess
 from spacegate.authz import SPEC_BY_ID, Level, Permission, explain
 from spacegate.authz.explain import Explanation
+from spacegate.deps import runtime_of
 from spacegate.errors import Forbidden, InvalidInput
 from spacegate.grants.context import Access
 from spacegate.names import email_key
@@ -86,11 +89,16 @@ class ExplainResponse(BaseModel):
 
 
 def _decide(
-    access: Access, email: str, permission: Permission, space_name: str | None
+    access: Access,
+    email: str,
+    permission: Permission,
+    space_name: str | None,
+    refused_domains: Collection[str],
 ) -> Explanation:
-    """Resolve names through the index and explain; enforce who may ask about whom."""
+    """Resolve names through the index and explain; enforce who may ask about whom. An
+    address on a domain the operator refuses is refused here too (422)."""
     index = access.index
-    key = email_key(email)
+    key = email_key(email, refused_domains)
     if key != access.caller.email.lower() and not access.has(Permission.ACCESS_ADMINISTRATION):
         raise Forbidden(
             "Asking about another user needs the Access the Administration area permission."
@@ -124,7 +132,7 @@ def _counted(decision: Explanation) -> Explanation:
     response_model=CheckResponse,
     response_model_exclude_none=True,
 )
-async def check(body: CheckRequest, access: SignedInAccess) -> Response:
+async def check(body: CheckRequest, access: SignedInAccess, request: Request) -> Response:
     """Single: `{email, permission, space_name?}` -> `{allowed, reason}`. Batch:
     `{checks: [...]}` (up to 1,000) -> `{results: [...]}`. Anyone may ask about
     themselves; asking about others needs ACCESS_ADMINISTRATION.
@@ -133,13 +141,16 @@ async def check(body: CheckRequest, access: SignedInAccess) -> Response:
     decision makes no database query."""
     # The answer is built as JSON directly: `response_model` documents it, and
     # validating what was just built would cost more than deciding.
+    refused = runtime_of(request).settings.refused_email_domains
     if body.checks is None:
         assert body.email is not None and body.permission is not None
-        decision = _counted(_decide(access, body.email, body.permission, body.space_name))
+        decision = _counted(_decide(access, body.email, body.permission, body.space_name, refused))
         return JSONResponse({"allowed": decision.allowed, "reason": decision.reason})
     results = []
     for query in body.checks:
-        decision = _counted(_decide(access, query.email, query.permission, query.space_name))
+        decision = _counted(
+            _decide(access, query.email, query.permission, query.space_name, refused)
+        )
         results.append(
             {
                 "email": query.email,
@@ -155,11 +166,14 @@ async def check(body: CheckRequest, access: SignedInAccess) -> Response:
 @router.post(
     "/explain", summary="Why may (or may not) this user do this?", response_model=ExplainResponse
 )
-async def explain_decision(body: CheckQuery, access: SignedInAccess) -> ExplainResponse:
+async def explain_decision(
+    body: CheckQuery, access: SignedInAccess, request: Request
+) -> ExplainResponse:
     """On allow, the chain of grants (role held at account or space level, and the
     permission it gives); on deny, the nearest missing grant and the roles that would
     give it."""
-    decision = _decide(access, body.email, body.permission, body.space_name)
+    refused = runtime_of(request).settings.refused_email_domains
+    decision = _decide(access, body.email, body.permission, body.space_name, refused)
     space_name = body.space_name
     return ExplainResponse(
         allowed=decision.allowed,

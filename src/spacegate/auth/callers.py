@@ -205,11 +205,27 @@ class CallerCache:
         return entry
 
     def apply(self, change: Change) -> None:
-        """A change of the account's grants (a token revoked, a user deactivated...):
-        forget its callers; the next request of each reads its token again."""
+        """A committed change of the account: forget the callers it may have made wrong
+        (a revoked token's; a changed user's, who may be deactivated or removed; every
+        caller of the account when it does not say). Their next request reads again."""
+        if change.kind in ("space", "role", "group"):
+            return  # callers hold no grants: the index answers for those
         with self._lock:
-            for token_hash in self._by_account.pop(change.account_id, ()):
-                self._entries.pop(token_hash, None)
+            hashes = self._by_account.get(change.account_id)
+            if not hashes:
+                return
+            for token_hash in list(hashes):
+                entry = self._entries.get(token_hash)
+                caller = entry.caller if entry is not None else None
+                if (
+                    change.kind == "account"
+                    or change.entity_id is None
+                    or caller is None
+                    or (change.kind == "user" and caller.user_id == change.entity_id)
+                    or (change.kind == "token" and caller.token_id == change.entity_id)
+                ):
+                    self._entries.pop(token_hash, None)
+                    hashes.discard(token_hash)
 
     # -- last use -----------------------------------------------------------------------
 

@@ -200,13 +200,13 @@ def start_console_session(session: Session, user: User, settings: Settings) -> s
 
 def end_console_session(session: Session, secret: str) -> None:
     """Sign out: the session token stops working at once (in every process)."""
-    ended = session.scalar(
+    ended = session.execute(
         delete(Token)
         .where(Token.token_hash == hash_secret(secret), Token.kind == TokenKind.SESSION.value)
-        .returning(Token.account_id)
-    )
+        .returning(Token.account_id, Token.id)
+    ).first()
     if ended is not None:
-        mark_changed(session, ended)
+        mark_changed(session, ended.account_id, "token", ended.id)
 
 
 def _ensure_within_caller_token(
@@ -243,7 +243,7 @@ def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:
     if token is None:
         raise NotFound(f"You have no API token with id {token_id}.")
     session.delete(token)
-    mark_changed(session, token.account_id)  # cached callers of the account are dropped
+    mark_changed(session, token.account_id, "token", token.id)  # its cached caller goes
     audit.record(
         session,
         caller.actor,

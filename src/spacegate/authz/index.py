@@ -285,12 +285,23 @@ class AccountIndex:
         else:
             self.emails[user_id] = user.email
             self.user_ids[user.email.lower()] = user_id
+        # The groups' member lists are the other view of the same memberships.
+        joined = user.groups if user is not None else frozenset()
+        for group_id, group in list(self.groups.items()):
+            if (group_id in joined) != (user_id in group.members):
+                self.groups[group_id] = GroupGrant(
+                    group.id,
+                    group.name,
+                    group.members ^ {user_id},
+                    group.account_role,
+                    group.space_roles,
+                )
         if user is None or not user.active:
             self.account_roles.pop(user_id, None)
             self.user_groups.pop(user_id, None)
             self._account_masks.pop(user_id, None)
-            for members in self._members.values():
-                members.pop(user_id, None)
+            for grants_here in self._members.values():
+                grants_here.pop(user_id, None)
             return
         self.account_roles[user_id] = user.account_role
         groups = tuple(sorted(g for g in user.groups if g in self.groups))
@@ -307,9 +318,9 @@ class AccountIndex:
                 wanted.setdefault(space, []).append((role, group_id))
         for space, held in wanted.items():
             self._members.setdefault(space, {})[user_id] = self._combo(tuple(held))
-        for space, members in self._members.items():
+        for space, held_here in self._members.items():
             if space not in wanted:
-                members.pop(user_id, None)
+                held_here.pop(user_id, None)
 
     def set_space(self, space_id: int, name: str | None) -> None:
         """A space created or renamed (its name), or deleted (None): its grants go."""

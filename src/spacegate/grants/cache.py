@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import anyio.to_thread
@@ -36,7 +36,7 @@ from spacegate import metrics
 from spacegate.accounts.models import Account
 from spacegate.authz import AccountIndex
 from spacegate.db import is_sqlite, notify_after_commit, subscribe
-from spacegate.grants.loader import load_index
+from spacegate.grants.loader import load_index, load_role, load_space_name, load_user
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,37 @@ def mark_changed(
     return change
 
 
+@dataclass(slots=True)
+class _Entry:
+    version: int  # read before the rest: the index holds every change up to it
+    index: AccountIndex
+
+
+@dataclass(slots=True)
+class _Stream:
+    """The changes of one account this process has applied: every version up to
+    `upto`, and those in `ahead` (arrived out of order; a gap means one is missing)."""
+
+    upto: int
+    ahead: set[int] = field(default_factory=set)
+
+    def seen(self, version: int) -> bool:
+        return version <= self.upto or version in self.ahead
+
+    def add(self, version: int) -> None:
+        self.ahead.add(version)
+        while self.upto + 1 in self.ahead:
+            self.upto += 1
+            self.ahead.discard(self.upto)
+
+    @property
+    def newest(self) -> int:
+        return max(self.ahead, default=self.upto)
+
+
 class IndexCache:
-    """The grant index of each account this process has served, kept up to date."""
+    """The grant index of each account this process has served, kept up to date by
+    applying each change as a delta (`AccountIndex.set_user`, `set_space`, ...)."""
 
     def __init__(
         self, factory: sessionmaker[Session], *, poll_seconds: float, grace_seconds: float = 1.0
@@ -105,14 +134,18 @@ class IndexCache:
         # this long to its notification before the poll acts on it.
         self._grace_seconds = grace_seconds
         self.notifications_live = False  # set by the listener of `spacegate.grants.feed`
-        self._lock = threading.Lock()
-        self._entries: dict[int, tuple[int, AccountIndex]] = {}
-        self._applied: dict[int, int] = {}  # account id -> newest version applied
+        self._lock = threading.Lock()  # guards the dicts below
+        self._apply_lock = threading.RLock()  # one delta (or load's catch-up) at a time
+        self._entries: dict[int, _Entry] = {}
+        self._streams: dict[int, _Stream] = {}
+        self._loading: dict[int, list[Change]] = {}  # changes heard during a load
+        self._load_locks: dict[int, threading.Lock] = {}
         self._behind_since: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[Change], None]] = []
-        self.loads = 0  # how many indexes were built (observability and tests)
+        self.loads = 0  # how many indexes were built in full (observability and tests)
+        self.deltas = 0  # how many changes were applied as deltas
         self.polled = False  # whether a poll has completed (readiness)
         # Committed sessions of this factory apply what they changed.
         subscribe(factory, GRANTS_CHANGED, self.apply)
@@ -120,31 +153,54 @@ class IndexCache:
     # -- reading ------------------------------------------------------------------------
 
     def get(self, session: Session, account_id: int) -> AccountIndex:
-        """The account's index, loaded with `session` when this process has none."""
+        """The account's index, loaded with `session` when this process has none. One
+        load per account at a time: concurrent first requests wait for it."""
         entry = self._entries.get(account_id)
         if entry is not None:
-            return entry[1]
-        started = time.perf_counter()
-        version, index = load_index(session, account_id)
-        metrics.INDEX_LOAD_SECONDS.observe(time.perf_counter() - started)
-        metrics.INDEX_LOADS.inc()
-        self.loads += 1
+            return entry.index
         with self._lock:
-            # Loaded before a change this process has applied since: not kept.
-            if version >= self._applied.get(account_id, version):
-                self._entries[account_id] = (version, index)
-        return index
+            load_lock = self._load_locks.setdefault(account_id, threading.Lock())
+        with load_lock:
+            entry = self._entries.get(account_id)
+            if entry is not None:
+                return entry.index
+            with self._lock:
+                self._loading[account_id] = []
+            try:
+                started = time.perf_counter()
+                version, index = load_index(session, account_id)
+                metrics.INDEX_LOAD_SECONDS.observe(time.perf_counter() - started)
+                metrics.INDEX_LOADS.inc()
+                self.loads += 1
+                with self._apply_lock:
+                    with self._lock:
+                        heard = self._loading.pop(account_id, [])
+                    # Changes committed while the rows were read may or may not be in
+                    # them: applying one again changes nothing, so apply them all. One
+                    # without a delta leaves this index unkept: the next request loads.
+                    keep = all(
+                        self._delta(index, change) is not None
+                        for change in heard
+                        if change.version > version
+                    )
+                    if keep:
+                        with self._lock:
+                            self._entries[account_id] = _Entry(version, index)
+            finally:
+                with self._lock:
+                    self._loading.pop(account_id, None)
+            return index
 
     def peek(self, account_id: int) -> AccountIndex | None:
         """The account's index if this process has it loaded, else None (no I/O)."""
         entry = self._entries.get(account_id)
-        return entry[1] if entry is not None else None
+        return entry.index if entry is not None else None
 
     async def aget(self, account_id: int) -> AccountIndex:
         """`get` for the event loop: a cached index at once, a load in a worker thread."""
         entry = self._entries.get(account_id)
         if entry is not None:
-            return entry[1]
+            return entry.index
         return await anyio.to_thread.run_sync(self._load_on_own_session, account_id)
 
     def _load_on_own_session(self, account_id: int) -> AccountIndex:
@@ -153,7 +209,8 @@ class IndexCache:
 
     def applied_version(self, account_id: int) -> int | None:
         """The newest version of the account this process has applied (None: none yet)."""
-        return self._applied.get(account_id)
+        stream = self._streams.get(account_id)
+        return stream.newest if stream is not None else None
 
     # -- changes --------------------------------------------------------------------------
 
@@ -165,19 +222,49 @@ class IndexCache:
     def apply(self, change: Change, source: str = "this process") -> bool:
         """Apply a committed change (from this process, a notification or the poll);
         False when it was applied already (a process hears its own notifications)."""
+        account_id = change.account_id
         with self._lock:
-            applied = self._applied.get(change.account_id)
-            if applied is not None and change.version <= applied:
+            stream = self._streams.get(account_id)
+            if stream is not None and stream.seen(change.version):
                 return False
-            self._applied[change.account_id] = change.version
-            self._behind_since.pop(change.account_id, None)
-            entry = self._entries.get(change.account_id)
-            if entry is not None and entry[0] < change.version:
-                del self._entries[change.account_id]
+            if stream is None or change.kind == "account":
+                # Everything up to this version is in what is read from now on.
+                self._streams[account_id] = _Stream(change.version)
+            else:
+                stream.add(change.version)
+            self._behind_since.pop(account_id, None)
+            loading = self._loading.get(account_id)
+            if loading is not None:
+                loading.append(change)
+            entry = self._entries.get(account_id)
+        if entry is not None and change.version > entry.version:
+            with self._apply_lock:
+                if self._delta(entry.index, change) is None:
+                    with self._lock:  # no delta for it: load the account afresh
+                        if self._entries.get(account_id) is entry:
+                            del self._entries[account_id]
         metrics.CHANGES_APPLIED.labels(source).inc()
         for listener in self._listeners:
             listener(change)
         return True
+
+    def _delta(self, index: AccountIndex, change: Change) -> AccountIndex | None:
+        """Apply `change` to `index` (reading the changed thing as it is now); None
+        when the change has no delta and the index must be loaded afresh."""
+        entity = change.entity_id
+        if change.kind == "token":
+            return index  # callers only (see `on_change`)
+        if entity is None or change.kind not in ("user", "space", "role"):
+            return None
+        with self._factory() as session:
+            if change.kind == "user":
+                index.set_user(entity, load_user(session, change.account_id, entity))
+            elif change.kind == "space":
+                index.set_space(entity, load_space_name(session, change.account_id, entity))
+            else:
+                index.set_role(entity, load_role(session, change.account_id, entity))
+        self.deltas += 1
+        return index
 
     def invalidate(self, account_ids: set[int] | None = None) -> None:
         """Forget the loaded indexes of these accounts (None: all); the next request
@@ -195,14 +282,16 @@ class IndexCache:
         due: list[Change] = []
         with self._lock:
             for account_id, version in versions.items():
-                applied = self._applied.get(account_id)
-                if applied is None:
+                stream = self._streams.get(account_id)
+                if stream is None:
                     # First sight: anything read before is older than this version.
                     due.append(Change(account_id, version))
-                elif version > applied:
+                elif version > stream.upto:
                     since = self._behind_since.setdefault(account_id, now)
                     grace = self._grace_seconds if self.notifications_live else 0.0
                     if now - since >= grace:
+                        # A change was missed (or there are no notifications): read the
+                        # account afresh rather than guess which one.
                         due.append(Change(account_id, version))
                 else:
                     self._behind_since.pop(account_id, None)

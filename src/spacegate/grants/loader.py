@@ -1,66 +1,138 @@
-"""Reads one account's grants from the database into the plain data the index is built from."""
+"""Reads grants from the database: one account's whole index, or one changed thing of it
+(a user, a space, a role) for a delta.
+
+The whole-account read streams its rows straight from the database driver's cursor:
+at 520,000 grants, SQLAlchemy's result rows would cost more than building the index.
+The queries stay simple and portable (SQLite and PostgreSQL).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.accounts.models import Account
-from spacegate.authz import AccountGrants, AccountIndex, Level, Permission, RoleDef, RoleKey
+from spacegate.authz import (
+    AccountGrants,
+    AccountIndex,
+    Level,
+    Permission,
+    RoleDef,
+    RoleKey,
+    UserGrants,
+)
 from spacegate.roles.models import CustomRole
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users.models import User, UserStatus
+
+_CHUNK = 20_000
 
 
 def load_index(session: Session, account_id: int) -> tuple[int, AccountIndex]:
     """The account's grant version and a fresh index built at (or after) that version.
 
     The version is read first: if a change commits while the rest is read, the index
-    may be newer than its version says, never older, and the next poll rebuilds it.
+    may be newer than its version says, never older, and applying that change again
+    changes nothing.
     """
     version = session.scalar(select(Account.authz_version).where(Account.id == account_id))
     if version is None:
         return -1, AccountIndex(AccountGrants())
-    custom_roles = [
-        RoleDef(
-            role.id,
-            role.name,
-            Level(role.level),
-            frozenset(Permission(p) for p in role.permissions),
-        )
+    cursor = _RawCursor(session)
+    user_ids: dict[str, int] = {}
+    emails: dict[int, str] = {}
+    account_roles: dict[int, RoleKey] = {}
+    active = UserStatus.ACTIVE.value
+    for user_id, email, status, builtin, custom in cursor.rows(
+        "SELECT id, email, status, account_role, account_custom_role_id FROM users"
+        " WHERE account_id = {p}",
+        account_id,
+    ):
+        user_ids[email.lower()] = user_id
+        emails[user_id] = email
+        if status == active:
+            account_roles[user_id] = _role_key(builtin, custom)
+    space_ids: dict[str, int] = {}
+    space_names: dict[int, str] = {}
+    for space_id, name in cursor.rows(
+        "SELECT id, name FROM spaces WHERE account_id = {p}", account_id
+    ):
+        space_ids[name.lower()] = space_id
+        space_names[space_id] = name
+    grants = AccountGrants(
+        custom_roles=custom_roles(session, account_id),
+        account_roles=account_roles,
+        space_roles=_memberships(cursor, account_id),
+        user_ids=user_ids,
+        space_ids=space_ids,
+        emails=emails,
+        space_names=space_names,
+    )
+    return version, AccountIndex(grants)
+
+
+def _memberships(cursor: _RawCursor, account_id: int) -> Iterator[tuple[int, int, RoleKey]]:
+    """(user, space, role) of every membership in the account, ordered by space (the
+    index fills one space's dict at a time)."""
+    for space_id, user_id, builtin, custom in cursor.rows(
+        "SELECT m.space_id, m.user_id, m.role, m.custom_role_id FROM space_memberships m"
+        " JOIN spaces s ON s.id = m.space_id WHERE s.account_id = {p} ORDER BY m.space_id",
+        account_id,
+    ):
+        yield user_id, space_id, _role_key(builtin, custom)
+
+
+def custom_roles(session: Session, account_id: int) -> list[RoleDef]:
+    return [
+        role_def(role)
         for role in session.scalars(select(CustomRole).where(CustomRole.account_id == account_id))
     ]
-    account_roles: dict[int, RoleKey] = {
-        user_id: _role_key(builtin, custom)
-        for user_id, builtin, custom in session.execute(
-            select(User.id, User.account_role, User.account_custom_role_id).where(
-                User.account_id == account_id, User.status == UserStatus.ACTIVE.value
-            )
+
+
+def role_def(role: CustomRole) -> RoleDef:
+    return RoleDef(
+        role.id, role.name, Level(role.level), frozenset(Permission(p) for p in role.permissions)
+    )
+
+
+# -- one changed thing, for a delta -----------------------------------------------------------
+
+
+def load_user(session: Session, account_id: int, user_id: int) -> UserGrants | None:
+    """The user as the index keeps them (None: not a user of the account any more)."""
+    user = session.scalar(select(User).where(User.id == user_id, User.account_id == account_id))
+    if user is None:
+        return None
+    spaces: dict[int, RoleKey] = {
+        space_id: _role_key(builtin, custom)
+        for space_id, builtin, custom in session.execute(
+            select(
+                SpaceMembership.space_id, SpaceMembership.role, SpaceMembership.custom_role_id
+            ).where(SpaceMembership.user_id == user_id)
         )
     }
-    memberships = session.execute(
-        select(
-            SpaceMembership.user_id,
-            SpaceMembership.space_id,
-            SpaceMembership.role,
-            SpaceMembership.custom_role_id,
-        )
-        .join(Space, Space.id == SpaceMembership.space_id)
-        .where(Space.account_id == account_id)
+    return UserGrants(
+        email=user.email,
+        active=user.is_active,
+        account_role=_role_key(user.account_role, user.account_custom_role_id),
+        space_roles=spaces,
     )
-    space_roles = [
-        (user, space, _role_key(builtin, custom)) for user, space, builtin, custom in memberships
-    ]
-    user_ids = dict(
-        session.execute(select(User.email_key, User.id).where(User.account_id == account_id)).all()
+
+
+def load_space_name(session: Session, account_id: int, space_id: int) -> str | None:
+    return session.scalar(
+        select(Space.name).where(Space.id == space_id, Space.account_id == account_id)
     )
-    space_ids = dict(
-        session.execute(
-            select(Space.name_key, Space.id).where(Space.account_id == account_id)
-        ).all()
+
+
+def load_role(session: Session, account_id: int, role_id: int) -> RoleDef | None:
+    role = session.scalar(
+        select(CustomRole).where(CustomRole.id == role_id, CustomRole.account_id == account_id)
     )
-    grants = AccountGrants(custom_roles, account_roles, space_roles, user_ids, space_ids)
-    return version, AccountIndex(grants)
+    return role_def(role) if role is not None else None
 
 
 def _role_key(builtin: str | None, custom: int | None) -> RoleKey:
@@ -68,3 +140,22 @@ def _role_key(builtin: str | None, custom: int | None) -> RoleKey:
         return builtin
     assert custom is not None, "the schema's check constraint keeps exactly one role set"
     return custom
+
+
+class _RawCursor:
+    """Rows straight from the DBAPI cursor of the session's connection, in chunks."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self._dbapi = connection.connection.dbapi_connection
+        self._placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+    def rows(self, sql: str, *params: object) -> Iterator[Any]:
+        assert self._dbapi is not None
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(sql.format(p=self._placeholder), params)
+            while chunk := cursor.fetchmany(_CHUNK):
+                yield from chunk
+        finally:
+            cursor.close()

@@ -558,7 +558,7 @@ def accept(
         granted.append({"space_name": space.name, "space_role": space_role.name})
     invitation.state = InvitationState.ACCEPTED.value
     invitation.accepted_at = utcnow()
-    mark_changed(session, account.id)
+    mark_changed(session, account.id, "user", user.id)
     audit.record(
         session,
         Actor(account.id, user.email),

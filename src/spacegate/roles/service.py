@@ -244,6 +244,7 @@ def create_role(
     )
     session.add(role)
     session.flush()
+    mark_changed(session, access.caller.account_id, "role", role.id)
     audit.record(
         session,
         access.caller.actor,
@@ -271,14 +272,14 @@ def update_role(
         _ensure_new_name(session, role.account_id, new_name, except_id=role.id)
         _retarget_invitations(session, role, new_name)
         role.name, role.name_key = new_name, new_name.lower()
-        mark_changed(session, role.account_id)  # the index shows role names in explanations
+        mark_changed(session, role.account_id, "role", role.id)  # names show in explanations
     if description is not None:
         role.description = description.strip()
     if permissions is not None:
         chosen = _validated_permissions(permissions, Level(role.level))
         _ensure_within_own(access, chosen)
         role.permissions = [p.value for p in sorted_permissions(mask_of(chosen))]
-        mark_changed(session, role.account_id)
+        mark_changed(session, role.account_id, "role", role.id)
     session.flush()
     audit.record(
         session,
@@ -311,6 +312,7 @@ def delete_role(session: Session, access: Access, name: str) -> None:
         before=_snapshot(role),
     )
     session.delete(role)
+    mark_changed(session, role.account_id, "role", role.id)
 
 
 def _retarget_invitations(session: Session, role: CustomRole, new_name: str | None) -> None:

@@ -96,7 +96,7 @@ def create_space(
     )
     session.add(space)
     session.flush()
-    mark_changed(session, account_id)  # the index maps space names to ids
+    mark_changed(session, account_id, "space", space.id)  # the index maps names to ids
     audit.record(
         session,
         access.caller.actor,
@@ -122,7 +122,7 @@ def update_space(
         new_name = clean_name(name, "space")
         _ensure_free_name(session, space.account_id, new_name, except_id=space.id)
         space.name, space.name_key = new_name, new_name.lower()
-        mark_changed(session, space.account_id)
+        mark_changed(session, space.account_id, "space", space.id)
     space.color = _clean_color(color) or space.color
     space.icon = _clean_icon(icon) or space.icon
     session.flush()
@@ -164,7 +164,7 @@ def delete_space(session: Session, access: Access, space: Space) -> None:
     )
     _forget_space_id(session, space)
     session.delete(space)
-    mark_changed(session, space.account_id)
+    mark_changed(session, space.account_id, "space", space.id)
 
 
 def _forget_space_id(session: Session, space: Space) -> None:
@@ -265,7 +265,7 @@ def add_member(
     )
     session.add(membership)
     session.flush()
-    mark_changed(session, space.account_id)
+    mark_changed(session, space.account_id, "user", user.id)
     audit.record(
         session,
         access.caller.actor,
@@ -301,7 +301,7 @@ def set_member_role(
     before = role_name(membership.role, membership.custom_role_id, names)
     membership.role, membership.custom_role_id = role.builtin, role.custom_id
     session.flush()
-    mark_changed(session, space.account_id)
+    mark_changed(session, space.account_id, "user", user.id)
     audit.record(
         session,
         access.caller.actor,
@@ -320,7 +320,7 @@ def remove_member(session: Session, access: Access, space: Space, email: str) ->
     names = custom_role_names(session, space.account_id)
     before = role_name(membership.role, membership.custom_role_id, names)
     session.delete(membership)
-    mark_changed(session, space.account_id)
+    mark_changed(session, space.account_id, "user", user.id)
     audit.record(
         session,
         access.caller.actor,

@@ -162,7 +162,7 @@ def add_user(
     _apply_account_role(user, role)
     session.add(user)
     session.flush()
-    mark_changed(session, account_id)
+    mark_changed(session, account_id, "user", user.id)
     audit.record(
         session,
         access.caller.actor,
@@ -185,11 +185,15 @@ def _lock_account_and_get_user(session: Session, account_id: int, email: str) ->
     the other and the second reads what the first committed (PostgreSQL: row lock, then
     a fresh READ COMMITTED snapshot; SQLite: the write lock taken at BEGIN IMMEDIATE).
     """
-    mark_changed(session, account_id)
+    key = email_key(email)
+    user_id = session.scalar(
+        select(User.id).where(User.account_id == account_id, User.email_key == key)
+    )
+    if user_id is None:
+        raise NotFound(f"There is no user '{email}' in this account.")
+    mark_changed(session, account_id, "user", user_id)  # emails do not change: same user
     user = session.scalar(
-        select(User)
-        .where(User.account_id == account_id, User.email_key == email_key(email))
-        .execution_options(populate_existing=True)
+        select(User).where(User.id == user_id).execution_options(populate_existing=True)
     )
     if user is None:
         raise NotFound(f"There is no user '{email}' in this account.")
