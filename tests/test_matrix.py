@@ -679,6 +679,12 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/audit"): lambda w, me: Call("/api/audit", params={"limit": "10"}),
     ("POST", "/api/authz/check"): _decision("/api/authz/check"),
     ("POST", "/api/authz/explain"): _decision("/api/authz/explain"),
+    ("GET", "/api/authz/lookup/spaces"): lambda world, me: Call(
+        "/api/authz/lookup/spaces", params={"email": me.email, "permission": "VIEW_SPACE"}
+    ),
+    ("GET", "/api/authz/lookup/users"): lambda world, me: Call(
+        "/api/authz/lookup/users", params={"space_name": SPACE, "permission": "VIEW_SPACE"}
+    ),
     # Cloud accounts and compute services
     ("GET", "/api/settings/cloudaccounts"): lambda w, me: Call("/api/settings/cloudaccounts"),
     ("POST", "/api/settings/cloudaccounts"): lambda w, me: Call(

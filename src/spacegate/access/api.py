@@ -7,19 +7,22 @@ costs one token lookup for the caller and no query per decision.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
 from spacegate import metrics
-from spacegate.access.requires import SignedInAccess
-from spacegate.authz import SPEC_BY_ID, Level, Permission, explain
+from spacegate.access.requires import Administration, SignedInAccess
+from spacegate.authz import SPEC_BY_ID, AccountIndex, Level, Permission, decide, explain
 from spacegate.authz.explain import Explanation
+from spacegate.authz.index import Grant
 from spacegate.deps import runtime_of
-from spacegate.errors import Forbidden, InvalidInput
+from spacegate.errors import Forbidden, InvalidInput, NotFound
 from spacegate.grants.context import Access
 from spacegate.names import email_key
+from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
 
 router = APIRouter(prefix="/api/authz", tags=["Decision API"])
 
@@ -94,9 +97,12 @@ def _decide(
     permission: Permission,
     space_name: str | None,
     refused_domains: Collection[str],
+    *,
+    why: bool = True,
 ) -> Explanation:
-    """Resolve names through the index and explain; enforce who may ask about whom. An
-    address on a domain the operator refuses is refused here too (422)."""
+    """Resolve names through the index and explain (with `why`, the whole chain; else
+    the answer and its reason only); enforce who may ask about whom. An address on a
+    domain the operator refuses is refused here too (422)."""
     index = access.index
     key = email_key(email, refused_domains)
     if key != access.caller.email.lower() and not access.has(Permission.ACCESS_ADMINISTRATION):
@@ -118,7 +124,10 @@ def _decide(
         raise InvalidInput(f"{permission.value} is a space permission; give space_name.")
     if user_id is None:
         return Explanation(False, f"There is no user '{email}' in this account.")
-    return explain(index, user_id, permission, space_id)
+    if why:
+        return explain(index, user_id, permission, space_id)
+    allowed, reason = decide(index, user_id, permission, space_id)
+    return Explanation(allowed, reason)
 
 
 def _counted(decision: Explanation) -> Explanation:
@@ -149,7 +158,7 @@ async def check(body: CheckRequest, access: SignedInAccess, request: Request) ->
     results = []
     for query in body.checks:
         decision = _counted(
-            _decide(access, query.email, query.permission, query.space_name, refused)
+            _decide(access, query.email, query.permission, query.space_name, refused, why=False)
         )
         results.append(
             {
@@ -197,3 +206,119 @@ async def explain_decision(
         if decision.missing
         else None,
     )
+
+
+# -- reverse lookups -------------------------------------------------------------------------
+
+
+class GrantOut(BaseModel):
+    role: str
+    scope: Level = Field(description="`account`: held account-wide; `space`: in that space.")
+    group: str | None = Field(None, description="The group the role is held through.")
+
+
+class LookupSpaceOut(BaseModel):
+    space_name: str
+    roles: list[GrantOut] = Field(description="The roles that give the permission there.")
+
+
+class LookupUserOut(BaseModel):
+    email: str
+    roles: list[GrantOut] = Field(description="The roles that give the permission there.")
+
+
+def _grants_out(index: AccountIndex, grants: tuple[Grant, ...]) -> list[GrantOut]:
+    out = []
+    for role_key, group_id in grants:
+        role = index.roles.get(role_key)
+        if role is None:
+            continue
+        group = index.groups.get(group_id) if group_id is not None else None
+        out.append(GrantOut(role=role.name, scope=role.level, group=group.name if group else None))
+    return out
+
+
+@router.get(
+    "/lookup/spaces",
+    summary="Where does this user hold this permission?",
+    response_model=list[LookupSpaceOut],
+)
+async def lookup_spaces(
+    email: Annotated[str, Query(max_length=254, description="The user's email.")],
+    permission: Annotated[Permission, Query(description="A permission id.")],
+    access: SignedInAccess,
+    request: Request,
+    response: Response,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> list[LookupSpaceOut]:
+    """The spaces where the user holds `permission`, by space id, from the in-memory
+    index. Anyone may ask about themselves, and sees the spaces they see; asking about
+    others needs ACCESS_ADMINISTRATION (which sees every space). Paged: `limit`, and the
+    `X-Next-Cursor` of a page as the next one's `cursor`."""
+    index = access.index
+    refused = runtime_of(request).settings.refused_email_domains
+    key = email_key(email, refused)
+    administrator = access.has(Permission.ACCESS_ADMINISTRATION)
+    if key != access.caller.email.lower() and not administrator:
+        raise Forbidden(
+            "Asking about another user needs the Access the Administration area permission."
+        )
+    user_id = index.user_ids.get(key)
+    if user_id is None:
+        raise NotFound(f"There is no user '{email}' in this account.")
+    found: list[LookupSpaceOut] = []
+    ids: list[int] = []
+    for space_id in index.spaces_with(user_id, permission, decode_cursor(cursor) or 0):
+        if not administrator and not access.can_see_space(space_id):
+            continue
+        grants = index.grants_giving(user_id, space_id, permission)
+        found.append(
+            LookupSpaceOut(space_name=index.space_names[space_id], roles=_grants_out(index, grants))
+        )
+        ids.append(space_id)
+        if len(found) == limit:
+            break
+    set_next_cursor(response, ids, limit)
+    return found
+
+
+@router.get(
+    "/lookup/users",
+    summary="Who holds this permission in this space?",
+    response_model=list[LookupUserOut],
+)
+async def lookup_users(
+    space_name: Annotated[str, Query(max_length=200, description="The space's name.")],
+    permission: Annotated[Permission, Query(description="A permission id.")],
+    access: Administration,
+    response: Response,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> list[LookupUserOut]:
+    """The active users who hold `permission` in the space, and the roles (and groups)
+    they hold it through, by user id, from the in-memory index. Listing other users'
+    access needs ACCESS_ADMINISTRATION, as asking about another user does. Paged as
+    `lookup/spaces`."""
+    if not access.has(Permission.ACCESS_ADMINISTRATION):
+        raise Forbidden(
+            "Listing who holds a permission needs the Access the Administration area permission."
+        )
+    index = access.index
+    space_id = index.space_ids.get(space_name.strip().lower())
+    if space_id is None:
+        raise NotFound(f"There is no space named '{space_name}'.")
+    found: list[LookupUserOut] = []
+    ids: list[int] = []
+    for holder in index.holders(space_id, permission, decode_cursor(cursor) or 0):
+        found.append(
+            LookupUserOut(
+                email=index.emails[holder.user_id],
+                roles=_grants_out(index, holder.grants),
+            )
+        )
+        ids.append(holder.user_id)
+        if len(found) == limit:
+            break
+    set_next_cursor(response, ids, limit)
+    return found

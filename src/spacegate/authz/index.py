@@ -240,36 +240,49 @@ class AccountIndex:
                 held.append((group_role, group_id))
         return tuple(held)
 
-    def spaces_with(self, user_id: int, permission: Permission) -> Iterator[int]:
-        """The spaces (ids, ascending) where the user holds `permission`."""
+    def spaces_with(self, user_id: int, permission: Permission, after: int = 0) -> Iterator[int]:
+        """The spaces (ids above `after`, ascending) where the user holds `permission`."""
         bit = BIT[permission]
-        if self._account_masks.get(user_id, 0) & bit:
-            yield from sorted(self.space_names)
-            return
+        everywhere = bool(self._account_masks.get(user_id, 0) & bit)
         masks = self._combo_masks
-        for space in sorted(self._members):
-            combo = self._members[space].get(user_id)
+        for space in sorted(s for s in self.space_names if s > after):
+            if everywhere:
+                yield space
+                continue
+            members = self._members.get(space)
+            combo = members.get(user_id) if members is not None else None
             if combo and masks[combo] & bit:
                 yield space
 
-    def holders(self, space_id: int, permission: Permission) -> Iterator[Holder]:
-        """Who holds `permission` in the space (ascending user id), and through what."""
+    def holders(self, space_id: int, permission: Permission, after: int = 0) -> Iterator[Holder]:
+        """Who holds `permission` in the space (user ids above `after`, ascending), and
+        through which roles."""
         bit = BIT[permission]
-        members = self._members.get(space_id, {})
-        candidates = set(members)
-        candidates.update(u for u, mask in self._account_masks.items() if mask & bit)
+        candidates = {u for u in self._members.get(space_id, {}) if u > after}
+        candidates.update(u for u, mask in self._account_masks.items() if mask & bit and u > after)
         for user in sorted(candidates):
-            through = [
-                grant
-                for grant in self.account_grants(user)
-                if effective_account_mask(self.role_masks.get(grant[0], 0)) & bit
-            ]
-            combo = members.get(user, 0)
-            through += [
-                grant for grant in self._combos[combo] if self.role_masks.get(grant[0], 0) & bit
-            ]
+            through = self.grants_giving(user, space_id, permission)
             if through:
-                yield Holder(user, tuple(through))
+                yield Holder(user, through)
+
+    def grants_giving(
+        self, user_id: int, space_id: int | None, permission: Permission
+    ) -> tuple[Grant, ...]:
+        """The roles through which the user holds `permission` (in the space): account
+        roles first, then the roles held in the space itself."""
+        bit = BIT[permission]
+        through = [
+            grant
+            for grant in self.account_grants(user_id)
+            if effective_account_mask(self.role_masks.get(grant[0], 0)) & bit
+        ]
+        if space_id is not None:
+            through += [
+                grant
+                for grant in self.space_grants(user_id, space_id)
+                if self.role_masks.get(grant[0], 0) & bit
+            ]
+        return tuple(through)
 
     # -- deltas ------------------------------------------------------------------------------
 
