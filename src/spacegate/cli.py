@@ -7,6 +7,7 @@ same services as the API.
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Annotated
 
 import typer
@@ -60,6 +61,13 @@ def serve(
     if port:
         os.environ["SPACEGATE_PORT"] = str(port)
     settings = Settings()
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # The workers write their metrics to files here, so that whichever of them
+        # answers /metrics answers for all (prometheus-client's multiprocess mode).
+        metrics_dir = settings.data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     _runtime().close()  # migrate once, before the workers start
     uvicorn.run(
         "spacegate.app:create_app",
@@ -71,6 +79,9 @@ def serve(
         ssl_keyfile=ssl_keyfile,
         log_level="info",
         access_log=False,  # spacegate writes its own, off the request's path
+        # A worker answers its supervisor only once started (imports, migrations check,
+        # first poll); on a busy machine that takes longer than uvicorn's 5 s default.
+        timeout_worker_healthcheck=60,
     )
 
 
