@@ -221,31 +221,40 @@ class IndexCache:
 
     def apply(self, change: Change, source: str = "this process") -> bool:
         """Apply a committed change (from this process, a notification or the poll);
-        False when it was applied already (a process hears its own notifications)."""
+        False when it was applied already (a process hears its own notifications).
+
+        Applications run one at a time, and a change counts as applied only once its
+        delta is in: the thread that committed a change may hear "applied already"
+        only after another thread (the notification listener) has finished applying
+        it, so the request's answer, and the next request, see it."""
         account_id = change.account_id
-        with self._lock:
-            stream = self._streams.get(account_id)
-            if stream is not None and stream.seen(change.version):
-                return False
-            if stream is None or change.kind == "account":
-                # Everything up to this version is in what is read from now on.
-                self._streams[account_id] = _Stream(change.version)
-            else:
-                stream.add(change.version)
-            self._behind_since.pop(account_id, None)
-            loading = self._loading.get(account_id)
-            if loading is not None:
-                loading.append(change)
-            entry = self._entries.get(account_id)
-        if entry is not None and change.version > entry.version:
-            with self._apply_lock:
-                if self._delta(entry.index, change) is None:
-                    with self._lock:  # no delta for it: load the account afresh
-                        if self._entries.get(account_id) is entry:
-                            del self._entries[account_id]
+        with self._apply_lock:
+            with self._lock:
+                stream = self._streams.get(account_id)
+                if stream is not None and stream.seen(change.version):
+                    return False
+                loading = self._loading.get(account_id)
+                if loading is not None:
+                    loading.append(change)
+                entry = self._entries.get(account_id)
+            if (
+                entry is not None
+                and change.version > entry.version
+                and self._delta(entry.index, change) is None
+            ):
+                with self._lock:  # no delta for it: load the account afresh
+                    if self._entries.get(account_id) is entry:
+                        del self._entries[account_id]
+            with self._lock:
+                if stream is None or change.kind == "account":
+                    # Everything up to this version is in what is read from now on.
+                    self._streams[account_id] = _Stream(change.version)
+                else:
+                    stream.add(change.version)
+                self._behind_since.pop(account_id, None)
+            for listener in self._listeners:
+                listener(change)
         metrics.CHANGES_APPLIED.labels(source).inc()
-        for listener in self._listeners:
-            listener(change)
         return True
 
     def _delta(self, index: AccountIndex, change: Change) -> AccountIndex | None:
