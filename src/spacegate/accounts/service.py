@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from spacegate.accounts.models import Account
@@ -21,6 +23,24 @@ from spacegate.users.models import User, UserStatus
 
 def any_account(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(Account.id.is_not(None)))))
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    name: str
+    created_at: datetime
+    users: int
+
+
+def account_summaries(session: Session) -> list[AccountSummary]:
+    """Every account of the installation with its number of users, by name."""
+    rows = session.execute(
+        select(Account.name, Account.created_at, func.count(User.id))
+        .outerjoin(User, User.account_id == Account.id)
+        .group_by(Account.id)
+        .order_by(Account.name_key)
+    )
+    return [AccountSummary(name, created_at, users) for name, created_at, users in rows]
 
 
 def create_account(

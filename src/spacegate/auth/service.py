@@ -28,6 +28,11 @@ from spacegate.users.models import User
 # Refresh a token's last-used time at most this often: not a write on every request.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
+MAX_TOKEN_NAME = 100
+"""The longest name (label) of an API token."""
+MAX_TOKEN_DAYS = 3650
+"""The longest lifetime of an API token that expires, in days."""
+
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +224,24 @@ def _record_use_at_commit(session: Session, token: Token, now: datetime) -> None
     after_outer_commit(session, write)
 
 
+def _check_token_limits(name: str, expires_in_days: int | None, settings: Settings) -> None:
+    if len(name) > MAX_TOKEN_NAME:
+        raise InvalidInput(
+            f"The name must be at most {MAX_TOKEN_NAME} characters long.", field="name"
+        )
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(
+            f"An API token expires after 1 to {MAX_TOKEN_DAYS} days, or never.",
+            field="expires_in_days",
+        )
+    limit = settings.api_token_max_days
+    if limit is not None and (expires_in_days is None or expires_in_days > limit):
+        raise InvalidInput(
+            f"API tokens on this installation must expire within {limit} days.",
+            field="expires_in_days",
+        )
+
+
 def create_api_token(
     session: Session,
     caller: Caller,
@@ -229,12 +252,13 @@ def create_api_token(
     permissions: list[Permission] | None,
     space_ids: list[int] | None,
 ) -> IssuedToken:
-    limit = settings.api_token_max_days
-    if limit is not None and (expires_in_days is None or expires_in_days > limit):
-        raise InvalidInput(
-            f"API tokens on this installation must expire within {limit} days.",
-            field="expires_in_days",
-        )
+    """A long-lived API token of the caller, optionally narrowed to `permissions` and to
+    the spaces `space_ids` (rule 8). Raises InvalidInput (422) for a name longer than
+    MAX_TOKEN_NAME, an expiry outside 1 to MAX_TOKEN_DAYS days or beyond the
+    installation's `api_token_max_days`; Forbidden (403) when the caller's own token is
+    narrowed further than the one asked for."""
+    name = name.strip()
+    _check_token_limits(name, expires_in_days, settings)
     _ensure_within_caller_token(caller, permissions, space_ids)
     user = session.get(User, caller.user_id)
     assert user is not None, "an authenticated caller's user exists"

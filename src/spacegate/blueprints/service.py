@@ -176,6 +176,18 @@ def repository_view(session: Session, repository: Repository) -> RepositoryView:
     return RepositoryView(repository, _counts(session, [repository.id]).get(repository.id, 0))
 
 
+def published_blueprint_names(session: Session, repository: Repository) -> list[str]:
+    """The names of the repository's blueprints published in the catalog, by name: what
+    removing the repository takes out of the catalog."""
+    return list(
+        session.scalars(
+            select(Blueprint.name)
+            .where(Blueprint.repository_id == repository.id, Blueprint.published.is_(True))
+            .order_by(Blueprint.name_key)
+        )
+    )
+
+
 def _snapshot(repository: Repository, space: Space) -> dict[str, Any]:
     return {
         "space": space.name,

@@ -23,6 +23,7 @@ from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.spaces.models import Space
+from spacegate.spaces.service import find_space
 
 Resource = TypeVar("Resource", CloudAccount, ComputeService)
 
@@ -32,9 +33,7 @@ def resolve_spaces(session: Session, account_id: int, names: Iterable[str]) -> l
     that is not a space of the account."""
     found: dict[int, Space] = {}
     for name in names:
-        space = session.scalar(
-            select(Space).where(Space.account_id == account_id, Space.name_key == name.lower())
-        )
+        space = find_space(session, account_id, name)
         if space is None:
             raise InvalidInput(f"There is no space named '{name}' in this account.", field="spaces")
         found[space.id] = space

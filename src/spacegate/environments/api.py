@@ -24,7 +24,6 @@ from spacegate.environments.schemas import (
     LaunchIn,
     LaunchOut,
 )
-from spacegate.errors import InvalidInput
 from spacegate.pagination import CursorQuery, decode_cursor, set_next_cursor
 from spacegate.settings import Settings
 
@@ -51,11 +50,6 @@ def launch(
     may publish), or when a space policy denies it (`PolicyDenied`, every message); 404
     for an unknown blueprint; 409 for one with validation errors; 422 for a bad input,
     tag, duration or cloud account."""
-    if body.source.branch or body.source.commit:
-        raise InvalidInput(
-            "Launching from a branch or a commit is not supported: spacegate launches the "
-            "blueprint as last synced. Leave out branch and commit."
-        )
     environment = service.launch(
         session,
         access,
@@ -72,6 +66,8 @@ def launch(
             production=body.production,
             cloud_account=body.cloud_account,
             compute_service=body.compute_service,
+            branch=body.source.branch,
+            commit=body.source.commit,
         ),
     )
     return LaunchOut(id=environment.public_id)

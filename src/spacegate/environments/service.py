@@ -80,6 +80,10 @@ class LaunchRequest:
     production: bool = False
     cloud_account: str | None = None
     compute_service: str | None = None
+    # Torque's CLI may name a branch or commit to launch from; spacegate launches the
+    # blueprint as last synced and refuses both (see `launch`).
+    branch: str | None = None
+    commit: str | None = None
 
 
 def _label(permission: Permission) -> str:
@@ -145,6 +149,19 @@ def list_environments(
     return list(session.scalars(statement.order_by(Environment.id.desc()).limit(limit)))
 
 
+def list_ended_environments(
+    session: Session, space: Space, *, limit: int, before_id: int | None
+) -> list[Environment]:
+    """The space's ended environments, newest first, paginated by id (`before_id`)."""
+    statement = select(Environment).where(
+        Environment.space_id == space.id,
+        Environment.status.in_([s.value for s in ENDED_STATUSES]),
+    )
+    if before_id is not None:
+        statement = statement.where(Environment.id < before_id)
+    return list(session.scalars(statement.order_by(Environment.id.desc()).limit(limit)))
+
+
 def open_sensitive_inputs(box: SecretBox, environment: Environment) -> dict[str, str]:
     """The sensitive input values, for deploying; never for a response."""
     if not environment.sensitive_inputs_sealed:
@@ -171,23 +188,32 @@ def _check_launch_permission(access: Access, space: Space, production: bool) -> 
         )
 
 
+def may_change(access: Access, space: Space, environment: Environment) -> bool:
+    """Who may end or extend `environment`: for a production one, holders of
+    MANAGE_PRODUCTION_ENVIRONMENTS; for a sandbox, its owner (who may launch sandboxes)
+    or a holder of MANAGE_PRODUCTION_ENVIRONMENTS. The console offers End and Extend by
+    this same rule."""
+    if access.has(Permission.MANAGE_PRODUCTION_ENVIRONMENTS, space.id):
+        return True
+    return (
+        not environment.production
+        and environment.owner_id == access.caller.user_id
+        and access.has(Permission.LAUNCH_SANDBOXES, space.id)
+    )
+
+
 def _check_change_permission(
     access: Access, space: Space, environment: Environment, action: str
 ) -> None:
-    """Production: MANAGE_PRODUCTION_ENVIRONMENTS. A sandbox: its owner (who may launch
-    sandboxes), or a holder of MANAGE_PRODUCTION_ENVIRONMENTS."""
-    manages = access.has(Permission.MANAGE_PRODUCTION_ENVIRONMENTS, space.id)
+    """Raises Forbidden (403), with the reason, unless `may_change`."""
+    if may_change(access, space, environment):
+        return
     if environment.production:
-        if not manages:
-            raise Forbidden(
-                f"To {action} a production environment you need the "
-                f"{_label(Permission.MANAGE_PRODUCTION_ENVIRONMENTS)} permission in space "
-                f"'{space.name}'."
-            )
-        return
-    owner = environment.owner_id == access.caller.user_id
-    if manages or (owner and access.has(Permission.LAUNCH_SANDBOXES, space.id)):
-        return
+        raise Forbidden(
+            f"To {action} a production environment you need the "
+            f"{_label(Permission.MANAGE_PRODUCTION_ENVIRONMENTS)} permission in space "
+            f"'{space.name}'."
+        )
     raise Forbidden(
         f"Only the owner of sandbox '{environment.name}' ({environment.owner_email}) or a "
         f"holder of the {_label(Permission.MANAGE_PRODUCTION_ENVIRONMENTS)} permission can "
@@ -397,7 +423,13 @@ def launch(
     Raises Forbidden (403) without the permission for the kind of environment or for an
     unpublished blueprint, NotFound (404) for an unknown blueprint, Conflict (409) for a
     blueprint with errors, InvalidInput (422) for a bad name, duration, input, tag or
-    cloud account, and PolicyDenied (403) with every message of the space's policies."""
+    cloud account or for a branch or commit to launch from (not supported), and
+    PolicyDenied (403) with every message of the space's policies."""
+    if request.branch or request.commit:
+        raise InvalidInput(
+            "Launching from a branch or a commit is not supported: spacegate launches the "
+            "blueprint as last synced. Leave out branch and commit."
+        )
     name = _clean_environment_name(request.name)
     _check_launch_permission(access, space, request.production)
     duration: timedelta | None = None

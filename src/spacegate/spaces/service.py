@@ -65,10 +65,18 @@ def find_space(session: Session, account_id: int, name: str) -> Space | None:
     )
 
 
-def visible_spaces(session: Session, access: Access) -> list[Space]:
-    spaces = session.scalars(
-        select(Space).where(Space.account_id == access.caller.account_id).order_by(Space.name_key)
+def account_spaces(session: Session, account_id: int) -> list[Space]:
+    """Every space of the account, by name: for administrators, who see them all."""
+    return list(
+        session.scalars(
+            select(Space).where(Space.account_id == account_id).order_by(Space.name_key)
+        )
     )
+
+
+def visible_spaces(session: Session, access: Access) -> list[Space]:
+    """The spaces the caller sees (rule 3), by name."""
+    spaces = account_spaces(session, access.caller.account_id)
     return [space for space in spaces if access.can_see_space(space.id)]
 
 

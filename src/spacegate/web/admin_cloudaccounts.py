@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.access.requires import ManageCloudAccounts
@@ -25,6 +24,7 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import Conflict, DomainError, InvalidInput
 from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
+from spacegate.spaces.service import account_spaces
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import form_errors
@@ -183,11 +183,7 @@ def _compute_errors(error: DomainError) -> dict[str, str]:
 
 def _account_spaces(session: Session, account_id: int) -> list[Space]:
     """Every space of the account: a cloud account may be allowed in any of them."""
-    return list(
-        session.scalars(
-            select(Space).where(Space.account_id == account_id).order_by(Space.name_key)
-        )
-    )
+    return account_spaces(session, account_id)
 
 
 def _url(base: str, name: str) -> str:

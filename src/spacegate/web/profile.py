@@ -20,8 +20,7 @@ from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-MAX_TOKEN_NAME = 100
-MAX_EXPIRY_DAYS = 3650
+MAX_EXPIRY_DAYS = auth.MAX_TOKEN_DAYS
 
 
 def _profile_page(
@@ -84,8 +83,8 @@ def create_token(
     values = {"name": name, "expires_in_days": expires_in_days}
     errors: dict[str, str] = {}
     name = name.strip()
-    if len(name) > MAX_TOKEN_NAME:
-        errors["name"] = f"The name must be at most {MAX_TOKEN_NAME} characters long."
+    if len(name) > auth.MAX_TOKEN_NAME:
+        errors["name"] = f"The name must be at most {auth.MAX_TOKEN_NAME} characters long."
     days = _expiry_days(expires_in_days, errors)
     if not errors:
         try:

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.access.guard import SpaceAccess
@@ -27,7 +26,6 @@ from spacegate.access.requires import (
     SetupRepositories,
 )
 from spacegate.blueprints import service
-from spacegate.blueprints.models import Blueprint
 from spacegate.blueprints.schemas import InputOut
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
@@ -321,13 +319,7 @@ def remove_confirmation(
 ) -> Response:
     repository = service.get_repository(session, access.space, repo)
     view = service.repository_view(session, repository)
-    published = list(
-        session.scalars(
-            select(Blueprint.name)
-            .where(Blueprint.repository_id == repository.id, Blueprint.published.is_(True))
-            .order_by(Blueprint.name_key)
-        )
-    )
+    published = service.published_blueprint_names(session, repository)
     return _page(
         request,
         access,

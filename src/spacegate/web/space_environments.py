@@ -21,7 +21,6 @@ from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.access.guard import SpaceAccess
@@ -113,17 +112,8 @@ def _may_launch(access: SpaceAccess) -> bool:
 
 
 def may_change(access: SpaceAccess, environment: Environment) -> bool:
-    """What the service allows (`_check_change_permission`): production with
-    MANAGE_PRODUCTION_ENVIRONMENTS; a sandbox by its owner (who may launch sandboxes)
-    or with MANAGE_PRODUCTION_ENVIRONMENTS."""
-    space_id = access.space.id
-    if access.has(Permission.MANAGE_PRODUCTION_ENVIRONMENTS, space_id):
-        return True
-    return (
-        not environment.production
-        and environment.owner_id == access.caller.user_id
-        and access.has(Permission.LAUNCH_SANDBOXES, space_id)
-    )
+    """Whether to offer End and Extend: the service's own rule."""
+    return service.may_change(access, access.space, environment)
 
 
 # -- the list ------------------------------------------------------------------------------
@@ -135,18 +125,6 @@ class ListPage:
     show: str
     older: int | None  # the `before` cursor of the next page, if any
     first: bool
-
-
-def _ended(
-    session: Session, access: SpaceAccess, limit: int, before: int | None
-) -> list[Environment]:
-    statement = select(Environment).where(
-        Environment.space_id == access.space.id,
-        Environment.status.in_([s.value for s in ENDED_STATUSES]),
-    )
-    if before is not None:
-        statement = statement.where(Environment.id < before)
-    return list(session.scalars(statement.order_by(Environment.id.desc()).limit(limit)))
 
 
 @router.get("/spaces/{space}/environments")
@@ -163,7 +141,9 @@ def environments_page(
     if show not in SHOWS:
         raise InvalidInput(f"Show one of {', '.join(SHOWS)}; got '{show}'.")
     if show == "ended":
-        found = _ended(session, access, PAGE_SIZE + 1, before)
+        found = service.list_ended_environments(
+            session, access.space, limit=PAGE_SIZE + 1, before_id=before
+        )
     else:
         found = service.list_environments(
             session,
