@@ -409,7 +409,6 @@ def new_invitation(runtime: Runtime, account_id: int, email: str) -> str:
                 email=email,
                 email_key=email.lower(),
                 account_role=BuiltinRole.MEMBER.value,
-                spaces=[],
                 invited_by=OWNER,
                 secret_hash=hash_secret(secret),
                 expires_at=utcnow() + timedelta(days=7),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from spacegate.accounts.models import Account
@@ -69,8 +69,8 @@ def issue_token(
         token_hash=hash_secret(secret),
         expires_at=utcnow() + lifetime if lifetime else None,
         permissions=permissions,
-        space_ids=space_ids,
     )
+    token.narrow_to_spaces(space_ids)
     session.add(token)
     session.flush()
     return IssuedToken(token, secret)
@@ -318,6 +318,7 @@ def list_api_tokens(session: Session, caller: Caller) -> list[Token]:
         session.scalars(
             select(Token)
             .where(Token.user_id == caller.user_id, Token.kind == TokenKind.API.value)
+            .options(selectinload(Token.space_rows))
             .order_by(Token.id)
         )
     )

@@ -86,10 +86,9 @@ def list_invitations(
         InvitationOut(
             email=view.invitation.email,
             status=view.status,
-            account_role=view.invitation.account_role,
+            account_role=view.account_role,
             spaces=[
-                SpaceRoleOut(space_name=g["space_name"], space_role=g["space_role"])
-                for g in view.invitation.spaces
+                SpaceRoleOut(space_name=g.space_name, space_role=g.space_role) for g in view.spaces
             ],
             invited_by=view.invitation.invited_by,
             send_date=view.invitation.sent_at,

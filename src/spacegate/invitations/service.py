@@ -26,15 +26,23 @@ from spacegate.db import utcnow
 from spacegate.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access, Actor
-from spacegate.invitations.models import Invitation, InvitationState
+from spacegate.invitations.models import Invitation, InvitationSpace, InvitationState
 from spacegate.mail import outbox
 from spacegate.mail.models import OutboxMessage
 from spacegate.mail.render import render
 from spacegate.names import clean_email
-from spacegate.roles.service import RoleRef, ensure_may_grant, find_role, resolve_role
+from spacegate.roles.service import (
+    RoleRef,
+    assigned_role,
+    custom_role_names,
+    ensure_may_grant,
+    resolve_role,
+    role_name,
+)
 from spacegate.settings import Settings
 from spacegate.spaces import service as spaces
 from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.spaces.service import space_names
 from spacegate.users import service as users
 from spacegate.users.models import User, UserStatus
 
@@ -47,6 +55,25 @@ Outcome = Literal["invited", "added", "refreshed", "revoked", "error"]
 class SpaceGrant:
     space_name: str
     space_role: str
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What an invitation grants, by the names shown: its account role, and its space
+    roles in the order given."""
+
+    account_role: str
+    spaces: list[SpaceGrant]
+
+    def snapshot(self) -> dict[str, Any]:
+        """As the audit and the email show it."""
+        return {
+            "account_role": self.account_role,
+            "spaces": [
+                {"space_name": grant.space_name, "space_role": grant.space_role}
+                for grant in self.spaces
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -204,11 +231,55 @@ def _pending_by_key(session: Session, account_id: int, keys: list[str]) -> dict[
     return found
 
 
-def _grants(plan: _Plan) -> list[dict[str, Any]]:
+def _grants(plan: _Plan) -> list[InvitationSpace]:
     return [
-        {"space_id": space.id, "space_name": space.name, "space_role": role.name}
+        InvitationSpace(
+            space_id=space.id,
+            space_name=space.name,
+            role=role.builtin,
+            custom_role_id=role.custom_id,
+        )
         for space, role in plan.grants
     ]
+
+
+def _plan_terms(plan: _Plan) -> Terms:
+    return Terms(
+        plan.account_role.name,
+        [SpaceGrant(space.name, role.name) for space, role in plan.grants],
+    )
+
+
+def _apply_plan(invitation: Invitation, plan: _Plan) -> None:
+    invitation.account_role = plan.account_role.builtin
+    invitation.account_custom_role_id = plan.account_role.custom_id
+    invitation.grants = _grants(plan)
+
+
+def terms_of(session: Session, account_id: int, invitations: list[Invitation]) -> dict[int, Terms]:
+    """Each invitation's terms by its id, with the roles' and spaces' current names. A
+    space deleted since is shown by the name it was invited to; a space role whose custom
+    role was deleted is left out (sign-up skips it); an account role that was deleted
+    shows as Member (what sign-up makes the invitee)."""
+    if not invitations:
+        return {}
+    role_names = custom_role_names(session, account_id)
+    spaces = space_names(session, account_id)
+    terms: dict[int, Terms] = {}
+    for invitation in invitations:
+        account_role = role_name(
+            invitation.account_role, invitation.account_custom_role_id, role_names
+        )
+        grants = [
+            SpaceGrant(
+                spaces.get(grant.space_id or 0, grant.space_name),
+                role_name(grant.role, grant.custom_role_id, role_names),
+            )
+            for grant in invitation.grants
+            if grant.role is not None or grant.custom_role_id in role_names
+        ]
+        terms[invitation.id] = Terms(account_role or BuiltinRole.MEMBER.value, grants)
+    return terms
 
 
 def _create(
@@ -227,8 +298,6 @@ def _create(
             account_id=access.caller.account_id,
             email=email,
             email_key=email.lower(),
-            account_role=plan.account_role.name,
-            spaces=_grants(plan),
             invited_by=access.caller.email,
             secret_hash=hash_secret(secret),
             state=InvitationState.PENDING.value,
@@ -236,18 +305,20 @@ def _create(
             sent_at=now,
             expires_at=expires_at,
         )
+        _apply_plan(invitation, plan)
         created.append((invitation, secret))
     session.add_all([invitation for invitation, _ in created])
     session.flush()  # one multi-row INSERT, for the ids the emails refer to
+    terms = _plan_terms(plan)
     for invitation, secret in created:
-        _enqueue(session, mailing, invitation, secret)
+        _enqueue(session, mailing, invitation, terms, secret)
         audit.record(
             session,
             access.caller.actor,
             "invitation.create",
             target_type="invitation",
             target=invitation.email,
-            after=_snapshot(invitation),
+            after=terms.snapshot(),
         )
     session.flush()
     return [invitation for invitation, _ in created]
@@ -257,18 +328,19 @@ def _refresh(
     session: Session, access: Access, mailing: Mailing, plan: _Plan, invitation: Invitation
 ) -> None:
     """A pending invitation invited again: the new roles, a new link, the email again."""
-    before = _snapshot(invitation)
-    invitation.account_role, invitation.spaces = plan.account_role.name, _grants(plan)
+    before = terms_of(session, invitation.account_id, [invitation])[invitation.id]
+    _apply_plan(invitation, plan)
     invitation.invited_by = access.caller.email
-    _send(session, mailing, invitation)
+    terms = _plan_terms(plan)
+    _send(session, mailing, invitation, terms)
     audit.record(
         session,
         access.caller.actor,
         "invitation.refresh",
         target_type="invitation",
         target=invitation.email,
-        before=before,
-        after=_snapshot(invitation),
+        before=before.snapshot(),
+        after=terms.snapshot(),
     )
 
 
@@ -292,7 +364,7 @@ def _apply_to_existing_user(session: Session, access: Access, plan: _Plan, user:
             spaces.set_member_role(session, access, space, user.email, role.name)
 
 
-def _send(session: Session, mailing: Mailing, invitation: Invitation) -> None:
+def _send(session: Session, mailing: Mailing, invitation: Invitation, terms: Terms) -> None:
     """Give the invitation a fresh secret and expiry, and queue its email. Any earlier
     unsent email of it is cancelled: its link no longer works."""
     secret = new_secret()
@@ -302,10 +374,12 @@ def _send(session: Session, mailing: Mailing, invitation: Invitation) -> None:
     invitation.expires_at = now + timedelta(days=mailing.settings.invitation_expiry_days)
     session.flush()
     outbox.cancel_pending(session, invitation.id)
-    _enqueue(session, mailing, invitation, secret)
+    _enqueue(session, mailing, invitation, terms, secret)
 
 
-def _enqueue(session: Session, mailing: Mailing, invitation: Invitation, secret: str) -> None:
+def _enqueue(
+    session: Session, mailing: Mailing, invitation: Invitation, terms: Terms, secret: str
+) -> None:
     """Queue the invitation's email, with the link of `secret`."""
     mail = render(
         "invitation",
@@ -314,8 +388,7 @@ def _enqueue(session: Session, mailing: Mailing, invitation: Invitation, secret:
         context={
             "inviter": mailing.inviter_name,
             "account_name": mailing.account_name,
-            "account_role": invitation.account_role,
-            "spaces": invitation.spaces,
+            **terms.snapshot(),
             "link": f"{mailing.settings.base_url()}/signup?secret={secret}",
             "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
         },
@@ -331,6 +404,8 @@ def _enqueue(session: Session, mailing: Mailing, invitation: Invitation, secret:
 @dataclass(frozen=True)
 class InvitationView:
     invitation: Invitation
+    account_role: str
+    spaces: list[SpaceGrant]
     status: str
     delivery_status: str | None
     last_error: str | None
@@ -360,8 +435,9 @@ def list_invitations(
     limit: int = 500,
     before_id: int | None = None,
 ) -> InvitationPage:
-    """Newest first. `status` is filtered in SQL; `space_name` (kept in JSON) after, so
-    a page may hold fewer than `limit` even when more follow."""
+    """Newest first. `status` is filtered in SQL; `space_name` (a space's current name,
+    or the one it was invited to once deleted) after, so a page may hold fewer than
+    `limit` even when more follow."""
     now = utcnow()
     query = select(Invitation).where(Invitation.account_id == account_id)
     if status == "expired":
@@ -386,16 +462,20 @@ def list_invitations(
         ):
             assert message.invitation_id is not None
             latest[message.invitation_id] = message
+    terms = terms_of(session, account_id, invitations)
     views = []
     for invitation in invitations:
+        granted = terms[invitation.id]
         if space_name and not any(
-            g["space_name"].lower() == space_name.lower() for g in invitation.spaces
+            g.space_name.lower() == space_name.strip().lower() for g in granted.spaces
         ):
             continue
         newest = latest.get(invitation.id)
         views.append(
             InvitationView(
                 invitation,
+                granted.account_role,
+                granted.spaces,
                 status_of(invitation, now),
                 newest.status if newest else None,
                 newest.last_error if newest else None,
@@ -429,7 +509,12 @@ def resend(
             )
             results.append(AddressResult(email, "error", message))
             continue
-        _send(session, mailing, invitation)
+        _send(
+            session,
+            mailing,
+            invitation,
+            terms_of(session, invitation.account_id, [invitation])[invitation.id],
+        )
         audit.record(
             session,
             access.caller.actor,
@@ -504,11 +589,9 @@ def accept(
     if users.find_user(session, account.id, invitation.email) is not None:
         raise Conflict(f"{invitation.email} is already a user of {account.name}; sign in instead.")
     notes: list[str] = []
-    role = find_role(session, account.id, invitation.account_role)
-    if role is None or role.level is not Level.ACCOUNT:
-        notes.append(
-            f"The account role '{invitation.account_role}' no longer exists; you are a Member."
-        )
+    role = assigned_role(session, invitation.account_role, invitation.account_custom_role_id)
+    if role is None:
+        notes.append("The account role you were invited with was deleted; you are a Member.")
         role = resolve_role(session, account.id, BuiltinRole.MEMBER.value, Level.ACCOUNT)
     user = User(
         account_id=account.id,
@@ -524,17 +607,17 @@ def accept(
     session.add(user)
     session.flush()
     granted: list[dict[str, Any]] = []
-    for grant in invitation.spaces:
-        # A deleted space's id is set to None (`spaces.service._forget_space_id`).
-        space = session.get(Space, grant["space_id"]) if grant["space_id"] is not None else None
-        if space is None or space.account_id != account.id:
-            notes.append(f"The space '{grant['space_name']}' was deleted; its role was skipped.")
+    for grant in invitation.grants:
+        # The space and a custom role are foreign keys: NULL once deleted.
+        space = session.get(Space, grant.space_id) if grant.space_id is not None else None
+        if space is None:
+            notes.append(f"The space '{grant.space_name}' was deleted; its role was skipped.")
             continue
-        space_role = find_role(session, account.id, grant["space_role"])
-        if space_role is None or space_role.level is not Level.SPACE:
+        space_role = assigned_role(session, grant.role, grant.custom_role_id)
+        if space_role is None:
             notes.append(
-                f"The role '{grant['space_role']}' no longer exists; "
-                f"space '{space.name}' was skipped."
+                f"The role you were invited with in space '{space.name}' was deleted; "
+                "that space was skipped."
             )
             continue
         session.add(
@@ -558,13 +641,3 @@ def accept(
         after={"account_role": role.name, "spaces": granted, "skipped": notes},
     )
     return Acceptance(user, account, notes)
-
-
-def _snapshot(invitation: Invitation) -> dict[str, Any]:
-    return {
-        "account_role": invitation.account_role,
-        "spaces": [
-            {"space_name": g["space_name"], "space_role": g["space_role"]}
-            for g in invitation.spaces
-        ],
-    }

@@ -20,7 +20,6 @@ from spacegate.authz.masks import effective_account_mask, mask_of, sorted_permis
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
-from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole
 from spacegate.spaces.models import Space, SpaceMembership
@@ -98,6 +97,16 @@ def find_role(session: Session, account_id: int, name: str) -> RoleRef | None:
         )
     )
     return _custom_ref(custom) if custom else None
+
+
+def assigned_role(session: Session, builtin: str | None, custom_id: int | None) -> RoleRef | None:
+    """The role an assignment names (a built-in one by name, or a custom one by id); None
+    when it names neither, or a custom role that no longer exists."""
+    if builtin is not None:
+        role = builtin_role(builtin)
+        return _builtin_ref(role) if role is not None else None
+    custom = session.get(CustomRole, custom_id) if custom_id is not None else None
+    return _custom_ref(custom) if custom is not None else None
 
 
 def resolve_role(session: Session, account_id: int, name: str, level: Level) -> RoleRef:
@@ -269,7 +278,6 @@ def update_role(
     if name is not None:
         new_name = clean_name(name, "role")
         _ensure_new_name(session, role.account_id, new_name, except_id=role.id)
-        _retarget_invitations(session, role, new_name)
         role.name, role.name_key = new_name, new_name.lower()
         mark_changed(session, role.account_id)  # the index shows role names in explanations
     if description is not None:
@@ -301,7 +309,6 @@ def delete_role(session: Session, access: Access, name: str) -> None:
             "change those assignments first.",
             details={"assignments": assignments},
         )
-    _retarget_invitations(session, role, None)
     audit.record(
         session,
         access.caller.actor,
@@ -311,32 +318,6 @@ def delete_role(session: Session, access: Access, name: str) -> None:
         before=_snapshot(role),
     )
     session.delete(role)
-
-
-def _retarget_invitations(session: Session, role: CustomRole, new_name: str | None) -> None:
-    """Pending invitations name their roles, and sign-up resolves the names then; keep
-    them on the role they were checked against (rule 4), whatever later takes its name.
-    A rename follows the role; a deletion leaves the account role Member and drops the
-    space grant."""
-    old_key = role.name_key
-    pending = session.scalars(
-        select(Invitation).where(
-            Invitation.account_id == role.account_id,
-            Invitation.state == InvitationState.PENDING.value,
-        )
-    )
-    for invitation in pending:
-        if Level(role.level) is Level.ACCOUNT:
-            if invitation.account_role.lower() == old_key:
-                invitation.account_role = new_name or BuiltinRole.MEMBER.value
-            continue
-        if not any(grant["space_role"].lower() == old_key for grant in invitation.spaces):
-            continue
-        invitation.spaces = [
-            {**grant, "space_role": new_name} if grant["space_role"].lower() == old_key else grant
-            for grant in invitation.spaces
-            if new_name is not None or grant["space_role"].lower() != old_key
-        ]
 
 
 def role_assignments(session: Session, role_id: int) -> list[str]:

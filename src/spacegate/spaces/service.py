@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from spacegate.audit import service as audit
-from spacegate.auth.models import Token, TokenKind
 from spacegate.authz import BuiltinRole, Level, Permission
 from spacegate.authz.masks import sorted_permissions
 from spacegate.environments.live import live_environment_names
@@ -17,7 +16,6 @@ from spacegate.environments.models import Environment
 from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
-from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
 from spacegate.roles.service import (
     custom_role_names,
@@ -72,6 +70,11 @@ def account_spaces(session: Session, account_id: int) -> list[Space]:
             select(Space).where(Space.account_id == account_id).order_by(Space.name_key)
         )
     )
+
+
+def space_names(session: Session, account_id: int) -> dict[int, str]:
+    """The names of the account's spaces, by id."""
+    return {space.id: space.name for space in account_spaces(session, account_id)}
 
 
 def visible_spaces(session: Session, access: Access) -> list[Space]:
@@ -169,34 +172,8 @@ def delete_space(session: Session, access: Access, space: Space) -> None:
         target=space.name,
         before={"members": members},
     )
-    _forget_space_id(session, space)
     session.delete(space)
     mark_changed(session, space.account_id)
-
-
-def _forget_space_id(session: Session, space: Space) -> None:
-    """Drop a deleted space's id from what keeps space ids without a foreign key: on
-    SQLite the newest space's id goes, once it is deleted, to the next space created,
-    which must not inherit a pending invitation's role or an API token's narrowing.
-    An invitation keeps the grant with no id, so sign-up can say it was skipped."""
-    pending = session.scalars(
-        select(Invitation).where(
-            Invitation.account_id == space.account_id,
-            Invitation.state == InvitationState.PENDING.value,
-        )
-    )
-    for invitation in pending:
-        if any(grant.get("space_id") == space.id for grant in invitation.spaces):
-            invitation.spaces = [
-                {**grant, "space_id": None} if grant.get("space_id") == space.id else grant
-                for grant in invitation.spaces
-            ]
-    tokens = session.scalars(
-        select(Token).where(Token.account_id == space.account_id, Token.kind == TokenKind.API)
-    )
-    for token in tokens:
-        if token.space_ids and space.id in token.space_ids:
-            token.space_ids = [space_id for space_id in token.space_ids if space_id != space.id]
 
 
 # -- members ---------------------------------------------------------------------------
