@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
-from spacegate.auth.passwords import Passwords, check_password_policy
-from spacegate.auth.secrets import hash_secret
-from spacegate.authz import BuiltinRole
+from spacegate.authz import BuiltinRole, Level
+from spacegate.crypto import hash_secret
 from spacegate.errors import Conflict, NotFound
 from spacegate.grants.context import Actor
 from spacegate.names import clean_email, clean_name
-from spacegate.users.models import User, UserStatus
+from spacegate.roles.service import resolve_role
+from spacegate.users import service as users
+from spacegate.users.models import User
+from spacegate.users.passwords import Passwords, check_password_policy
 
 
 def any_account(session: Session) -> bool:
@@ -54,7 +56,8 @@ def create_account(
     last_name: str = "",
     via: str = "api",
 ) -> tuple[Account, User]:
-    """A new account and its first Account Admin."""
+    """A new account and its first Account Admin. Raises InvalidInput (422) for a bad
+    name, email or password, Conflict (409) for an account name already taken."""
     name = clean_name(name, "account")
     admin_email = clean_email(admin_email)
     check_password_policy(admin_password, email=admin_email)
@@ -63,18 +66,16 @@ def create_account(
     account = Account(name=name, name_key=name.lower())
     session.add(account)
     session.flush()
-    admin = User(
+    admin = users.create_user(
+        session,
+        passwords,
         account_id=account.id,
         email=admin_email,
-        email_key=admin_email.lower(),
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        password_hash=passwords.hash(admin_password),
-        account_role=BuiltinRole.ADMIN.value,
-        status=UserStatus.ACTIVE.value,
+        first_name=first_name,
+        last_name=last_name,
+        password=admin_password,
+        role=resolve_role(session, account.id, BuiltinRole.ADMIN.value, Level.ACCOUNT),
     )
-    session.add(admin)
-    session.flush()
     audit.record(
         session,
         Actor(account.id, admin_email),

@@ -14,16 +14,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
 from spacegate.auth.models import BEARER_KINDS, Token, TokenKind
-from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
-from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.authz import Permission
 from spacegate.authz.masks import mask_of
+from spacegate.crypto import hash_secret, new_secret
 from spacegate.db import after_outer_commit, utcnow
 from spacegate.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from spacegate.grants.context import Caller
+from spacegate.grants.context import Access, Caller
 from spacegate.settings import Settings
+from spacegate.spaces.service import find_space
 from spacegate.users.models import User
+from spacegate.users.passwords import Passwords
 
 # Refresh a token's last-used time at most this often: not a write on every request.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -242,22 +243,37 @@ def _check_token_limits(name: str, expires_in_days: int | None, settings: Settin
         )
 
 
+def _token_space_ids(session: Session, access: Access, names: list[str]) -> list[int]:
+    """The ids of the spaces named. A space the user cannot see is answered as unknown
+    (rule 3); one they see but their narrowed token does not is refused later (403)."""
+    caller = access.caller
+    space_ids = []
+    for name in names:
+        space = find_space(session, caller.account_id, name)
+        if space is None or not access.index.can_see_space(caller.user_id, space.id):
+            raise InvalidInput(f"There is no space named '{name}'.")
+        space_ids.append(space.id)
+    return space_ids
+
+
 def create_api_token(
     session: Session,
-    caller: Caller,
+    access: Access,
     settings: Settings,
     *,
     name: str,
     expires_in_days: int | None,
     permissions: list[Permission] | None,
-    space_ids: list[int] | None,
+    spaces: list[str] | None,
 ) -> IssuedToken:
     """A long-lived API token of the caller, optionally narrowed to `permissions` and to
-    the spaces `space_ids` (rule 8). Raises InvalidInput (422) for a name longer than
-    MAX_TOKEN_NAME, an expiry outside 1 to MAX_TOKEN_DAYS days or beyond the
-    installation's `api_token_max_days`; Forbidden (403) when the caller's own token is
-    narrowed further than the one asked for."""
+    the spaces named in `spaces` (rule 8). Raises InvalidInput (422) for a space the
+    caller cannot see, a name longer than MAX_TOKEN_NAME, an expiry outside 1 to
+    MAX_TOKEN_DAYS days or beyond the installation's `api_token_max_days`; Forbidden
+    (403) when the caller's own token is narrowed further than the one asked for."""
+    caller = access.caller
     name = name.strip()
+    space_ids = _token_space_ids(session, access, spaces) if spaces is not None else None
     _check_token_limits(name, expires_in_days, settings)
     _ensure_within_caller_token(caller, permissions, space_ids)
     user = session.get(User, caller.user_id)
@@ -344,7 +360,9 @@ def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:
 
 
 def revoke_all_for_user(session: Session, user_id: int) -> None:
-    """Rule 6: every session and API token of the user stops working at once."""
+    """Rule 6: every session and API token of the user stops working at once. Runs when
+    users tell `USER_DEACTIVATED` (the runtime wires it; a removed user's tokens go with
+    the user row)."""
     session.execute(delete(Token).where(Token.user_id == user_id))
 
 

@@ -30,6 +30,7 @@ from spacegate.environments.models import Environment
 from spacegate.errors import InvalidInput
 from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
+from spacegate.spaces.service import space_names
 
 ESTIMATE = "estimate"
 INGESTED = "ingested"
@@ -274,13 +275,7 @@ def account_report(
     session: Session, account_id: int, *, start: date, end: date, group_by: str, currency: str
 ) -> Report:
     rows = cost_rows(session, account_id=account_id, start=start, end=end, currency=currency)
-    names = {
-        space_id: name
-        for space_id, name in session.execute(
-            select(Space.id, Space.name).where(Space.account_id == account_id)
-        )
-    }
-    return summarize(rows, group_by, start, end, names)
+    return summarize(rows, group_by, start, end, space_names(session, account_id))
 
 
 def environment_totals(

@@ -56,11 +56,11 @@ from spacegate.environments.worker import queue
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spacegate.grants.context import Access
 from spacegate.policies.service import PolicyDenied, evaluate_policies
-from spacegate.roles.models import CustomRole
 from spacegate.settings import Settings
-from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.spaces import service as spaces
+from spacegate.spaces.models import Space
 from spacegate.tags import service as tags
-from spacegate.users.models import User
+from spacegate.users import service as users
 
 ID_ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 12
@@ -224,24 +224,11 @@ def _check_change_permission(
 # -- policies -----------------------------------------------------------------------------
 
 
-def _role_names(session: Session, user_id: int, space_id: int) -> tuple[str | None, str | None]:
-    user = session.get(User, user_id)
-    account_role: str | None = None
-    if user is not None:
-        account_role = user.account_role
-        if user.account_custom_role_id is not None:
-            account_role = session.scalar(
-                select(CustomRole.name).where(CustomRole.id == user.account_custom_role_id)
-            )
-    membership = session.get(SpaceMembership, (space_id, user_id))
-    space_role: str | None = None
-    if membership is not None:
-        space_role = membership.role
-        if membership.custom_role_id is not None:
-            space_role = session.scalar(
-                select(CustomRole.name).where(CustomRole.id == membership.custom_role_id)
-            )
-    return account_role, space_role
+def _role_names(session: Session, user_id: int, space: Space) -> tuple[str | None, str | None]:
+    """The user's account role and role in the space, by name (None: not a member)."""
+    user = users.get_user_by_id(session, user_id)
+    account_role = users.account_role_name(session, user) if user is not None else None
+    return account_role, spaces.space_role_name(session, space.id, user_id)
 
 
 def _active_sandboxes(session: Session, space: Space, user_id: int) -> int:
@@ -278,7 +265,7 @@ def policy_document(
 ) -> dict[str, Any]:
     """The `input` a space policy sees (documented in docs/environments.md). Sensitive
     input values are masked."""
-    account_role, space_role = _role_names(session, access.caller.user_id, space.id)
+    account_role, space_role = _role_names(session, access.caller.user_id, space)
     return {
         "action": action,
         "user": {
@@ -387,7 +374,9 @@ def _resolve_cloud_account(
 ) -> CloudAccount | None:
     """The cloud account named at launch (it must be allowed in the space), else the
     first grain host's `cloud-account` that is."""
-    allowed = {c.name_key: c for c in cloudaccounts.cloud_accounts_in_space(session, space)}
+    allowed = {
+        c.name_key: c for c in cloudaccounts.resources_in_space(session, cloudaccounts.CLOUD, space)
+    }
     if given is not None and given.strip():
         found = allowed.get(given.strip().lower())
         if found is None:
@@ -401,7 +390,10 @@ def _resolve_cloud_account(
 def _resolve_compute_service(
     session: Session, space: Space, given: str | None, plan: dict[str, Any]
 ) -> ComputeService | None:
-    allowed = {c.name_key: c for c in cloudaccounts.compute_services_in_space(session, space)}
+    allowed = {
+        c.name_key: c
+        for c in cloudaccounts.resources_in_space(session, cloudaccounts.COMPUTE, space)
+    }
     if given is not None and given.strip():
         found = allowed.get(given.strip().lower())
         if found is None:

@@ -18,13 +18,10 @@ from sqlalchemy.orm import Session
 
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
-from spacegate.auth.passwords import Passwords, check_password_policy
-from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.authz import BuiltinRole, Level, Permission
-from spacegate.crypto import SecretBox
+from spacegate.crypto import SecretBox, hash_secret, new_secret
 from spacegate.db import utcnow
 from spacegate.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access, Actor
 from spacegate.invitations.models import Invitation, InvitationSpace, InvitationState
 from spacegate.mail import outbox
@@ -41,10 +38,11 @@ from spacegate.roles.service import (
 )
 from spacegate.settings import Settings
 from spacegate.spaces import service as spaces
-from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.spaces.models import Space
 from spacegate.spaces.service import space_names
 from spacegate.users import service as users
-from spacegate.users.models import User, UserStatus
+from spacegate.users.models import User
+from spacegate.users.passwords import Passwords, check_password_policy
 
 MAX_EMAILS = 1000
 
@@ -175,7 +173,7 @@ def invite(
         valid[email.lower()] = (position, raw, email)
 
     account_id = access.caller.account_id
-    known = _users_by_key(session, account_id, list(valid))
+    known = users.users_by_email(session, account_id, list(valid))
     pending = _pending_by_key(session, account_id, list(valid))
     fresh: list[tuple[int, str]] = []
     for key, (position, raw, email) in valid.items():
@@ -203,17 +201,6 @@ def invite(
 
 
 _IN_CHUNK = 500  # keys per IN (...) list, well under every database's parameter limit
-
-
-def _users_by_key(session: Session, account_id: int, keys: list[str]) -> dict[str, User]:
-    found: dict[str, User] = {}
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start : start + _IN_CHUNK]
-        for user in session.scalars(
-            select(User).where(User.account_id == account_id, User.email_key.in_(chunk))
-        ):
-            found[user.email_key] = user
-    return found
 
 
 def _pending_by_key(session: Session, account_id: int, keys: list[str]) -> dict[str, Invitation]:
@@ -358,7 +345,7 @@ def _apply_to_existing_user(session: Session, access: Access, plan: _Plan, user:
             )
         users.set_account_role(session, access, user.email, plan.account_role.name)
     for space, role in plan.grants:
-        if session.get(SpaceMembership, (space.id, user.id)) is None:
+        if not spaces.is_member(session, space, user):
             spaces.add_member(session, access, space, email=user.email, space_role=role.name)
         else:
             spaces.set_member_role(session, access, space, user.email, role.name)
@@ -593,23 +580,20 @@ def accept(
     if role is None:
         notes.append("The account role you were invited with was deleted; you are a Member.")
         role = resolve_role(session, account.id, BuiltinRole.MEMBER.value, Level.ACCOUNT)
-    user = User(
+    user = users.create_user(
+        session,
+        passwords,
         account_id=account.id,
         email=invitation.email,
-        email_key=invitation.email_key,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        password_hash=passwords.hash(password),
-        account_role=role.builtin,
-        account_custom_role_id=role.custom_id,
-        status=UserStatus.ACTIVE.value,
+        first_name=first_name,
+        last_name=last_name,
+        password=password,
+        role=role,
     )
-    session.add(user)
-    session.flush()
     granted: list[dict[str, Any]] = []
     for grant in invitation.grants:
         # The space and a custom role are foreign keys: NULL once deleted.
-        space = session.get(Space, grant.space_id) if grant.space_id is not None else None
+        space = spaces.get_space(session, grant.space_id) if grant.space_id is not None else None
         if space is None:
             notes.append(f"The space '{grant.space_name}' was deleted; its role was skipped.")
             continue
@@ -620,18 +604,10 @@ def accept(
                 "that space was skipped."
             )
             continue
-        session.add(
-            SpaceMembership(
-                space_id=space.id,
-                user_id=user.id,
-                role=space_role.builtin,
-                custom_role_id=space_role.custom_id,
-            )
-        )
+        spaces.add_membership(session, space, user, space_role)
         granted.append({"space_name": space.name, "space_role": space_role.name})
     invitation.state = InvitationState.ACCEPTED.value
     invitation.accepted_at = utcnow()
-    mark_changed(session, account.id)
     audit.record(
         session,
         Actor(account.id, user.email),

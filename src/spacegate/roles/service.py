@@ -17,13 +17,16 @@ from spacegate.authz.catalog import (
     permissions_allowed_for_level,
 )
 from spacegate.authz.masks import effective_account_mask, mask_of, sorted_permissions
+from spacegate.consult import ask
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole
-from spacegate.spaces.models import Space, SpaceMembership
-from spacegate.users.models import User
+
+ROLE_HOLDERS = "role-holders"
+"""Asked (`spacegate.consult.ask`) with a custom role's id before deleting it: the
+domains that assign roles (users, spaces) answer where it is held, as sentences."""
 
 
 @dataclass(frozen=True)
@@ -301,8 +304,11 @@ def update_role(
 
 
 def delete_role(session: Session, access: Access, name: str) -> None:
+    """Delete a custom role. Pending invitations that grant it lose it (foreign keys set
+    NULL; sign-up then says so). Raises NotFound (404) for no such role, Forbidden (403)
+    for a built-in one, RoleInUse (409), listing where, while a user holds it."""
     role = get_custom_role(session, access.caller.account_id, name)
-    assignments = role_assignments(session, role.id)
+    assignments = ask(session, ROLE_HOLDERS, role.id)
     if assignments:
         raise RoleInUse(
             f"The role '{role.name}' is still assigned ({'; '.join(assignments)}); "
@@ -318,23 +324,6 @@ def delete_role(session: Session, access: Access, name: str) -> None:
         before=_snapshot(role),
     )
     session.delete(role)
-
-
-def role_assignments(session: Session, role_id: int) -> list[str]:
-    """Where a custom role is assigned, as sentences a person can act on."""
-    account_holders = session.scalars(
-        select(User.email).where(User.account_custom_role_id == role_id).order_by(User.email_key)
-    )
-    space_holders = session.execute(
-        select(User.email, Space.name)
-        .join(SpaceMembership, SpaceMembership.user_id == User.id)
-        .join(Space, Space.id == SpaceMembership.space_id)
-        .where(SpaceMembership.custom_role_id == role_id)
-        .order_by(Space.name_key, User.email_key)
-    )
-    return [f"account role of {email}" for email in account_holders] + [
-        f"space role of {email} in space '{space}'" for email, space in space_holders
-    ]
 
 
 def _snapshot(role: CustomRole) -> dict[str, object]:

@@ -15,6 +15,7 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.grants.context import Access
 from spacegate.invitations import service as invitations
 from spacegate.roles.service import list_roles
+from spacegate.spaces import service as spaces
 from spacegate.users import service as users
 from spacegate.users.models import UserStatus
 from spacegate.web.console import Console
@@ -42,7 +43,7 @@ def users_page(
         {
             "nav": "users",
             "q": q,
-            "users": users.views(session, account_id, found),
+            "users": spaces.user_views(session, account_id, found),
             "account_roles": list_roles(session, account_id, Level.ACCOUNT),
             "invitations": invitations.list_invitations(
                 session, account_id, status=None, space_name=None

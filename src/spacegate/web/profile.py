@@ -13,7 +13,7 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
 from spacegate.grants.context import Access
 from spacegate.pagination import MAX_ID
-from spacegate.users import service as users
+from spacegate.spaces import service as spaces
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import redirect
@@ -39,7 +39,7 @@ def _profile_page(
         "profile.html",
         {
             "nav": "profile",
-            "me": users.views(session, access.caller.account_id, [console.user])[0],
+            "me": spaces.user_view(session, console.user),
             "tokens": auth.list_api_tokens(session, access.caller),
             "max_days": runtime.settings.api_token_max_days,
             "values": values or {},
@@ -90,12 +90,12 @@ def create_token(
         try:
             issued = auth.create_api_token(
                 session,
-                access.caller,
+                access,
                 runtime.settings,
                 name=name,
                 expires_in_days=days,
                 permissions=None,
-                space_ids=None,
+                spaces=None,
             )
         except DomainError as error:
             session.rollback()
