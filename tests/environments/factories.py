@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from spacegate.blueprints.models import Blueprint
 from spacegate.db import transaction, utcnow
+from spacegate.environments.launch import new_public_id
 from spacegate.environments.models import Environment, EnvironmentStatus
-from spacegate.environments.service import new_public_id
 from spacegate.runtime import Runtime
 from tests.blueprints.factories import new_repository
 from tests.factories import Person

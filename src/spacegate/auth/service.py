@@ -61,6 +61,8 @@ def issue_token(
     permissions: list[str] | None = None,
     space_ids: list[int] | None = None,
 ) -> IssuedToken:
+    """A new token of `kind` for `user`; its secret is in the answer, only its hash
+    is kept. Checks nothing and raises no domain error: callers decide who may have one."""
     secret = new_secret()
     token = Token(
         account_id=user.account_id,
@@ -341,6 +343,7 @@ def list_api_tokens(session: Session, caller: Caller) -> list[Token]:
 
 
 def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:
+    """Raises NotFound (404) unless `token_id` is one of the caller's API tokens."""
     token = session.scalar(
         select(Token).where(
             Token.id == token_id, Token.user_id == caller.user_id, Token.kind == TokenKind.API.value

@@ -3,8 +3,8 @@ Admin allows in chosen spaces.
 
 Credentials and tokens are write-only. They are validated, sealed with the
 installation's `SecretBox` and stored; no read, audit event or log line carries them
-(the audit says only that they were set or changed). `open_credentials` and
-`open_token` are for the code that will deploy environments, not for any response.
+(the audit says only that they were set or changed). `open_credentials` is for the code
+that deploys environments (the runner), `open_token` likewise; never for a response.
 
 What the two kinds share (names, spaces, the audit, refusing to delete what live
 environments use) is `resources.ResourceKind`, and the functions here that take a kind

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from spacegate.access.requires import OperateEnvironments, ViewSpace
 from spacegate.cost.service import environment_totals
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.environments import launch as launching
 from spacegate.environments import service
 from spacegate.environments.models import Environment
 from spacegate.environments.schemas import (
@@ -50,13 +51,13 @@ def launch(
     may publish), or when a space policy denies it (`PolicyDenied`, every message); 404
     for an unknown blueprint; 409 for one with validation errors; 422 for a bad input,
     tag, duration or cloud account."""
-    environment = service.launch(
+    environment = launching.launch(
         session,
         access,
         access.space,
         runtime.box,
         runtime.settings,
-        service.LaunchRequest(
+        launching.LaunchRequest(
             name=body.environment_name,
             blueprint_name=body.source.blueprint_name,
             repository_name=body.source.repository_name,

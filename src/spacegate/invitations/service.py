@@ -1,4 +1,5 @@
-"""Invitations: invite by email with roles chosen up front, accept, list, resend, revoke.
+"""Invitations: invite by email with roles chosen up front, resend, revoke. Listing is
+`listing.py`, accepting `acceptance.py`, the email `mailing.py`.
 
 An invitation and its email are written in one transaction (the email through the
 outbox), so an invitation is never lost because the mail server was down. A failure
@@ -10,68 +11,36 @@ addresses are validated before anything is written, and those that can still fai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
 from spacegate.authz import BuiltinRole, Level, Permission
-from spacegate.crypto import SecretBox, hash_secret, new_secret
+from spacegate.crypto import hash_secret, new_secret
 from spacegate.db import utcnow
-from spacegate.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from spacegate.grants.context import Access, Actor
+from spacegate.errors import Conflict, DomainError, Forbidden, InvalidInput
+from spacegate.grants.context import Access
+from spacegate.invitations.mailing import Mailing, enqueue, send
 from spacegate.invitations.models import Invitation, InvitationSpace, InvitationState
+from spacegate.invitations.terms import SpaceGrant, Terms, terms_of
 from spacegate.mail import outbox
-from spacegate.mail.models import OutboxMessage
-from spacegate.mail.render import render
 from spacegate.names import clean_email
 from spacegate.roles.service import (
     RoleRef,
-    assigned_role,
-    custom_role_names,
     ensure_may_grant,
     resolve_role,
-    role_name,
 )
-from spacegate.settings import Settings
 from spacegate.spaces import service as spaces
 from spacegate.spaces.models import Space
-from spacegate.spaces.service import space_names
 from spacegate.users import service as users
 from spacegate.users.models import User
-from spacegate.users.passwords import Passwords, check_password_policy
 
 MAX_EMAILS = 1000
 
 Outcome = Literal["invited", "added", "refreshed", "revoked", "error"]
-
-
-@dataclass(frozen=True)
-class SpaceGrant:
-    space_name: str
-    space_role: str
-
-
-@dataclass(frozen=True)
-class Terms:
-    """What an invitation grants, by the names shown: its account role, and its space
-    roles in the order given."""
-
-    account_role: str
-    spaces: list[SpaceGrant]
-
-    def snapshot(self) -> dict[str, Any]:
-        """As the audit and the email show it."""
-        return {
-            "account_role": self.account_role,
-            "spaces": [
-                {"space_name": grant.space_name, "space_role": grant.space_role}
-                for grant in self.spaces
-            ],
-        }
 
 
 @dataclass(frozen=True)
@@ -88,22 +57,6 @@ class _Plan:
     account_role: RoleRef
     account_role_given: bool
     grants: list[tuple[Space, RoleRef]]
-
-
-@dataclass
-class Mailing:
-    """What an invitation email needs besides the invitation itself."""
-
-    box: SecretBox
-    settings: Settings
-    inviter_name: str
-    account_name: str
-
-
-def mailing_for(session: Session, access: Access, box: SecretBox, settings: Settings) -> Mailing:
-    """The inviter's side of an invitation email: their name and account."""
-    inviter = users.get_user(session, access.caller.account_id, access.caller.email)
-    return Mailing(box, settings, inviter.display_name, access.caller.account_name)
 
 
 # -- inviting --------------------------------------------------------------------------
@@ -243,32 +196,6 @@ def _apply_plan(invitation: Invitation, plan: _Plan) -> None:
     invitation.grants = _grants(plan)
 
 
-def terms_of(session: Session, account_id: int, invitations: list[Invitation]) -> dict[int, Terms]:
-    """Each invitation's terms by its id, with the roles' and spaces' current names. A
-    space deleted since is shown by the name it was invited to; a space role whose custom
-    role was deleted is left out (sign-up skips it); an account role that was deleted
-    shows as Member (what sign-up makes the invitee)."""
-    if not invitations:
-        return {}
-    role_names = custom_role_names(session, account_id)
-    spaces = space_names(session, account_id)
-    terms: dict[int, Terms] = {}
-    for invitation in invitations:
-        account_role = role_name(
-            invitation.account_role, invitation.account_custom_role_id, role_names
-        )
-        grants = [
-            SpaceGrant(
-                spaces.get(grant.space_id or 0, grant.space_name),
-                role_name(grant.role, grant.custom_role_id, role_names),
-            )
-            for grant in invitation.grants
-            if grant.role is not None or grant.custom_role_id in role_names
-        ]
-        terms[invitation.id] = Terms(account_role or BuiltinRole.MEMBER.value, grants)
-    return terms
-
-
 def _create(
     session: Session, access: Access, mailing: Mailing, plan: _Plan, emails: list[str]
 ) -> list[Invitation]:
@@ -298,7 +225,7 @@ def _create(
     session.flush()  # one multi-row INSERT, for the ids the emails refer to
     terms = _plan_terms(plan)
     for invitation, secret in created:
-        _enqueue(session, mailing, invitation, terms, secret)
+        enqueue(session, mailing, invitation, terms, secret)
         audit.record(
             session,
             access.caller.actor,
@@ -319,7 +246,7 @@ def _refresh(
     _apply_plan(invitation, plan)
     invitation.invited_by = access.caller.email
     terms = _plan_terms(plan)
-    _send(session, mailing, invitation, terms)
+    send(session, mailing, invitation, terms)
     audit.record(
         session,
         access.caller.actor,
@@ -351,125 +278,7 @@ def _apply_to_existing_user(session: Session, access: Access, plan: _Plan, user:
             spaces.set_member_role(session, access, space, user.email, role.name)
 
 
-def _send(session: Session, mailing: Mailing, invitation: Invitation, terms: Terms) -> None:
-    """Give the invitation a fresh secret and expiry, and queue its email. Any earlier
-    unsent email of it is cancelled: its link no longer works."""
-    secret = new_secret()
-    now = utcnow()
-    invitation.secret_hash = hash_secret(secret)
-    invitation.sent_at = now
-    invitation.expires_at = now + timedelta(days=mailing.settings.invitation_expiry_days)
-    session.flush()
-    outbox.cancel_pending(session, invitation.id)
-    _enqueue(session, mailing, invitation, terms, secret)
-
-
-def _enqueue(
-    session: Session, mailing: Mailing, invitation: Invitation, terms: Terms, secret: str
-) -> None:
-    """Queue the invitation's email, with the link of `secret`."""
-    mail = render(
-        "invitation",
-        recipient=invitation.email,
-        subject=f"Welcome to {mailing.account_name} on spacegate",
-        context={
-            "inviter": mailing.inviter_name,
-            "account_name": mailing.account_name,
-            **terms.snapshot(),
-            "link": f"{mailing.settings.base_url()}/signup?secret={secret}",
-            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
-        },
-    )
-    outbox.enqueue(
-        session, mailing.box, mail, account_id=invitation.account_id, invitation_id=invitation.id
-    )
-
-
-# -- reading, resending, revoking --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InvitationView:
-    invitation: Invitation
-    account_role: str
-    spaces: list[SpaceGrant]
-    status: str
-    delivery_status: str | None
-    last_error: str | None
-
-
-def status_of(invitation: Invitation, now: datetime | None = None) -> str:
-    if invitation.state == InvitationState.PENDING.value and invitation.expires_at <= (
-        now or utcnow()
-    ):
-        return "expired"
-    return invitation.state
-
-
-@dataclass(frozen=True)
-class InvitationPage:
-    views: list[InvitationView]
-    next_cursor_id: int | None
-    """The id to continue below, when more invitations may follow."""
-
-
-def list_invitations(
-    session: Session,
-    account_id: int,
-    *,
-    status: str | None,
-    space_name: str | None,
-    limit: int = 500,
-    before_id: int | None = None,
-) -> InvitationPage:
-    """Newest first. `status` is filtered in SQL; `space_name` (a space's current name,
-    or the one it was invited to once deleted) after, so a page may hold fewer than
-    `limit` even when more follow."""
-    now = utcnow()
-    query = select(Invitation).where(Invitation.account_id == account_id)
-    if status == "expired":
-        query = query.where(
-            Invitation.state == InvitationState.PENDING.value, Invitation.expires_at <= now
-        )
-    elif status == InvitationState.PENDING.value:
-        query = query.where(
-            Invitation.state == InvitationState.PENDING.value, Invitation.expires_at > now
-        )
-    elif status:
-        query = query.where(Invitation.state == status)
-    if before_id is not None:
-        query = query.where(Invitation.id < before_id)
-    invitations = list(session.scalars(query.order_by(Invitation.id.desc()).limit(limit)))
-    latest: dict[int, OutboxMessage] = {}
-    if invitations:
-        for message in session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.invitation_id.in_([i.id for i in invitations]))
-            .order_by(OutboxMessage.id)
-        ):
-            assert message.invitation_id is not None
-            latest[message.invitation_id] = message
-    terms = terms_of(session, account_id, invitations)
-    views = []
-    for invitation in invitations:
-        granted = terms[invitation.id]
-        if space_name and not any(
-            g.space_name.lower() == space_name.strip().lower() for g in granted.spaces
-        ):
-            continue
-        newest = latest.get(invitation.id)
-        views.append(
-            InvitationView(
-                invitation,
-                granted.account_role,
-                granted.spaces,
-                status_of(invitation, now),
-                newest.status if newest else None,
-                newest.last_error if newest else None,
-            )
-        )
-    more = len(invitations) == limit
-    return InvitationPage(views, invitations[-1].id if more else None)
+# -- resending, revoking ------------------------------------------------------------------
 
 
 def _invitations_for(session: Session, account_id: int, email: str) -> Invitation | None:
@@ -485,7 +294,8 @@ def _invitations_for(session: Session, account_id: int, email: str) -> Invitatio
 def resend(
     session: Session, access: Access, mailing: Mailing, emails: list[str]
 ) -> list[AddressResult]:
-    """A new secret and expiry, and the email again, for pending or expired invitations."""
+    """A new secret and expiry, and the email again, for pending or expired
+    invitations. Raises no domain error: an address without one gets an `error` result."""
     results = []
     for email in emails:
         invitation = _invitations_for(session, access.caller.account_id, email)
@@ -496,7 +306,7 @@ def resend(
             )
             results.append(AddressResult(email, "error", message))
             continue
-        _send(
+        send(
             session,
             mailing,
             invitation,
@@ -515,6 +325,8 @@ def resend(
 
 
 def revoke(session: Session, access: Access, emails: list[str]) -> list[AddressResult]:
+    """End pending invitations: their links stop working, unsent emails are cancelled.
+    Raises no domain error: an address without one gets an `error` result."""
     results = []
     for email in emails:
         invitation = _invitations_for(session, access.caller.account_id, email)
@@ -535,85 +347,3 @@ def revoke(session: Session, access: Access, emails: list[str]) -> list[AddressR
         )
         results.append(AddressResult(invitation.email, "revoked"))
     return results
-
-
-# -- accepting --------------------------------------------------------------------------
-
-
-def open_invitation(session: Session, secret: str) -> tuple[Invitation, Account]:
-    """The pending, unexpired invitation of a secret; NotFound once used, revoked or expired."""
-    row = session.execute(
-        select(Invitation, Account)
-        .join(Account, Account.id == Invitation.account_id)
-        .where(Invitation.secret_hash == hash_secret(secret))
-    ).first()
-    if row is None or status_of(row[0]) != InvitationState.PENDING.value:
-        raise NotFound(
-            "This invitation link is not valid: it was used, revoked, replaced or has expired."
-        )
-    invitation, account = row
-    return invitation, account
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    user: User
-    account: Account
-    notes: list[str]
-
-
-def accept(
-    session: Session,
-    passwords: Passwords,
-    *,
-    secret: str,
-    first_name: str,
-    last_name: str,
-    password: str,
-) -> Acceptance:
-    invitation, account = open_invitation(session, secret)
-    check_password_policy(password, email=invitation.email)
-    if users.find_user(session, account.id, invitation.email) is not None:
-        raise Conflict(f"{invitation.email} is already a user of {account.name}; sign in instead.")
-    notes: list[str] = []
-    role = assigned_role(session, invitation.account_role, invitation.account_custom_role_id)
-    if role is None:
-        notes.append("The account role you were invited with was deleted; you are a Member.")
-        role = resolve_role(session, account.id, BuiltinRole.MEMBER.value, Level.ACCOUNT)
-    user = users.create_user(
-        session,
-        passwords,
-        account_id=account.id,
-        email=invitation.email,
-        first_name=first_name,
-        last_name=last_name,
-        password=password,
-        role=role,
-    )
-    granted: list[dict[str, Any]] = []
-    for grant in invitation.grants:
-        # The space and a custom role are foreign keys: NULL once deleted.
-        space = spaces.get_space(session, grant.space_id) if grant.space_id is not None else None
-        if space is None:
-            notes.append(f"The space '{grant.space_name}' was deleted; its role was skipped.")
-            continue
-        space_role = assigned_role(session, grant.role, grant.custom_role_id)
-        if space_role is None:
-            notes.append(
-                f"The role you were invited with in space '{space.name}' was deleted; "
-                "that space was skipped."
-            )
-            continue
-        spaces.add_membership(session, space, user, space_role)
-        granted.append({"space_name": space.name, "space_role": space_role.name})
-    invitation.state = InvitationState.ACCEPTED.value
-    invitation.accepted_at = utcnow()
-    audit.record(
-        session,
-        Actor(account.id, user.email),
-        "invitation.accept",
-        target_type="invitation",
-        target=user.email,
-        after={"account_role": role.name, "spaces": granted, "skipped": notes},
-    )
-    return Acceptance(user, account, notes)

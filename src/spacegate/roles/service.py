@@ -236,6 +236,10 @@ def create_role(
     permissions: list[str] | None,
     template: str | None,
 ) -> RoleRef:
+    """A custom role of the caller's account. Raises InvalidInput (422) for a bad
+    name, an unknown permission or template, or an account permission in a space role;
+    Conflict (409) for a name taken (built-in names included); Forbidden (403) for a
+    permission the caller does not hold (rule 7)."""
     account_id = access.caller.account_id
     name = clean_name(name, "role")
     _ensure_new_name(session, account_id, name)
@@ -276,6 +280,10 @@ def update_role(
     description: str | None,
     permissions: list[str] | None,
 ) -> RoleRef:
+    """Rename (pending invitations and every assignment follow: they hold the role
+    by id), describe, or replace the permissions. Raises NotFound (404) for no such role,
+    Forbidden (403) for a built-in role or a permission the caller does not hold,
+    InvalidInput (422) for a bad name or permission, Conflict (409) for a name taken."""
     role = get_custom_role(session, access.caller.account_id, current_name)
     before = _snapshot(role)
     if name is not None:

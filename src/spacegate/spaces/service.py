@@ -107,6 +107,8 @@ def _ensure_free_name(
 def create_space(
     session: Session, access: Access, *, name: str, color: str | None, icon: str | None
 ) -> Space:
+    """Raises InvalidInput (422) for a bad name, color or icon, Conflict (409) for a
+    name another space of the account has."""
     account_id = access.caller.account_id
     name = clean_name(name, "space")
     _ensure_free_name(session, account_id, name)
@@ -140,6 +142,8 @@ def update_space(
     color: str | None,
     icon: str | None,
 ) -> Space:
+    """Rename, recolor or change the icon; what is None stays. Raises InvalidInput
+    (422) for a bad name, color or icon, Conflict (409) for a name another space has."""
     before = {"name": space.name, "color": space.color, "icon": space.icon}
     if name is not None:
         new_name = clean_name(name, "space")
@@ -351,6 +355,9 @@ def _existing_membership(
 def set_member_role(
     session: Session, access: Access, space: Space, email: str, space_role: str
 ) -> MemberView:
+    """Raises InvalidInput (422) for an unknown role, Forbidden (403) for a role, or a
+    member's current role, beyond the caller's own in the space, NotFound (404) for an
+    email that is not a user of the account or not a member."""
     role = resolve_role(session, space.account_id, space_role, Level.SPACE)
     ensure_may_grant(access, role, space.id)
     user = _account_user(session, space, email)
@@ -373,6 +380,8 @@ def set_member_role(
 
 
 def remove_member(session: Session, access: Access, space: Space, email: str) -> None:
+    """Raises NotFound (404) for an email that is not a user of the account or not a
+    member, Forbidden (403) for a member whose role goes beyond the caller's own."""
     user = _account_user(session, space, email)
     membership = _existing_membership(session, access, space, user)
     names = custom_role_names(session, space.account_id)

@@ -31,6 +31,7 @@ from spacegate.blueprints.schemas import InputOut
 from spacegate.cost.service import environment_totals
 from spacegate.db import utcnow
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.environments import launch as launching
 from spacegate.environments import service
 from spacegate.environments.models import ENDED_STATUSES, Environment, EnvironmentStatus
 from spacegate.environments.schemas import EnvironmentOut
@@ -38,7 +39,8 @@ from spacegate.errors import DomainError, InvalidInput
 from spacegate.pagination import MAX_ID
 from spacegate.policies.service import PolicyDenied
 from spacegate.settings import Settings
-from spacegate.tags import service as tags
+from spacegate.tags import rules as tag_rules
+from spacegate.tags import values as tag_values
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import form_errors
@@ -367,8 +369,8 @@ def _tag_fields(
         for index, value in enumerate(
             (
                 v
-                for v in tags.blueprint_tags(session, access.space, view.blueprint)
-                if tags.allows(v.tag.scope, tags.Scope.ENVIRONMENT)
+                for v in tag_values.blueprint_tags(session, access.space, view.blueprint)
+                if tag_rules.allows(v.tag.scope, tag_rules.Scope.ENVIRONMENT)
             ),
             start=1,
         )
@@ -495,13 +497,13 @@ def launch(
     view = _launchable(session, access, blueprint_name, repository_name)
     wants_production = production.lower() in ("on", "true", "1", "yes")
     try:
-        environment = service.launch(
+        environment = launching.launch(
             session,
             access,
             access.space,
             runtime.box,
             runtime.settings,
-            service.LaunchRequest(
+            launching.LaunchRequest(
                 name=environment_name,
                 blueprint_name=view.blueprint.name,
                 repository_name=view.repository_name,
