@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from spacegate.accounts.service import SetupGate
 from spacegate.app import create_app
-from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
 from spacegate.crypto import SecretBox
 from spacegate.db import Base, make_engine, make_session_factory, transaction
@@ -24,6 +23,7 @@ from spacegate.mail.outbox import Deliverer
 from spacegate.migrate import upgrade
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
+from spacegate.users.passwords import Passwords
 
 POSTGRES_URL = os.environ.get("SPACEGATE_TEST_DATABASE_URL")
 

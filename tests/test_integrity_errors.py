@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from spacegate.db import transaction
-from spacegate.errors import install_error_handlers
+from spacegate.http_errors import install_error_handlers
 from spacegate.runtime import Runtime
 from spacegate.spaces.models import SpaceMembership
 

@@ -51,10 +51,10 @@ from spacegate.access.openapi import guards_of
 from spacegate.accounts.service import create_account
 from spacegate.app import api_routes, create_app
 from spacegate.auth.models import TokenKind
-from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.auth.service import issue_session_tokens, issue_token
 from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission
 from spacegate.authz.catalog import builtin_role, builtin_role_permissions, permissions_of_level
+from spacegate.crypto import hash_secret, new_secret
 from spacegate.db import transaction, utcnow
 from spacegate.grants.cache import mark_changed
 from spacegate.invitations.models import Invitation
@@ -405,7 +405,6 @@ def new_invitation(runtime: Runtime, account_id: int, email: str) -> str:
                 email=email,
                 email_key=email.lower(),
                 account_role=BuiltinRole.MEMBER.value,
-                spaces=[],
                 invited_by=OWNER,
                 secret_hash=hash_secret(secret),
                 expires_at=utcnow() + timedelta(days=7),

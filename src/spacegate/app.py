@@ -22,7 +22,7 @@ from spacegate.cloudaccounts import api as cloudaccounts_api
 from spacegate.cost import api as cost_api
 from spacegate.db import transaction
 from spacegate.environments import api as environments_api
-from spacegate.errors import install_error_handlers
+from spacegate.http_errors import install_error_handlers
 from spacegate.invitations import api as invitations_api
 from spacegate.operations import api as operations_api
 from spacegate.operations.access_log import ObserveRequests

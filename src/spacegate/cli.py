@@ -14,15 +14,12 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 
 from spacegate.accounts import service as accounts
-from spacegate.accounts.models import Account
 from spacegate.db import transaction
 from spacegate.errors import DomainError
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
-from spacegate.users.models import User
 
 app = typer.Typer(
     help="spacegate: roles and permissions for environment-as-a-service platforms.",
@@ -136,17 +133,14 @@ def list_accounts() -> None:
     runtime = _runtime()
     try:
         with transaction(runtime.sessions, write=False) as session:
-            rows = session.execute(
-                select(Account.name, Account.created_at, func.count(User.id))
-                .outerjoin(User, User.account_id == Account.id)
-                .group_by(Account.id)
-                .order_by(Account.name_key)
-            ).all()
+            summaries = accounts.account_summaries(session)
     finally:
         runtime.close()
     table = Table("Account", "Created", "Users")
-    for name, created, users in rows:
-        table.add_row(name, created.strftime("%Y-%m-%d %H:%M"), str(users))
+    for summary in summaries:
+        table.add_row(
+            summary.name, summary.created_at.strftime("%Y-%m-%d %H:%M"), str(summary.users)
+        )
     console.print(table)
 
 

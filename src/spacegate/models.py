@@ -2,7 +2,7 @@
 
 from spacegate.accounts.models import Account
 from spacegate.audit.models import AuditEvent
-from spacegate.auth.models import Token
+from spacegate.auth.models import Token, TokenSpace
 from spacegate.blueprints.models import Blueprint, Repository
 from spacegate.cloudaccounts.models import (
     CloudAccount,
@@ -13,7 +13,7 @@ from spacegate.cloudaccounts.models import (
 from spacegate.cost.models import CostRecord
 from spacegate.db import Base
 from spacegate.environments.models import Environment
-from spacegate.invitations.models import Invitation
+from spacegate.invitations.models import Invitation, InvitationSpace
 from spacegate.mail.models import OutboxMessage
 from spacegate.policies.models import SpacePolicy
 from spacegate.roles.models import CustomRole
@@ -35,6 +35,7 @@ __all__ = [
     "CustomRole",
     "Environment",
     "Invitation",
+    "InvitationSpace",
     "OutboxMessage",
     "Repository",
     "Space",
@@ -44,5 +45,6 @@ __all__ = [
     "TagDefinition",
     "TagSettings",
     "Token",
+    "TokenSpace",
     "User",
 ]

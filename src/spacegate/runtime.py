@@ -9,10 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.accounts.service import SetupGate
 from spacegate.auth.callers import CallerCache
-from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
+from spacegate.auth.service import revoke_all_for_user
+from spacegate.cloudaccounts.service import CLOUD_ACCOUNT_IN_USE, COMPUTE_SERVICE_IN_USE
+from spacegate.consult import answer
 from spacegate.crypto import SecretBox
 from spacegate.db import make_engine, make_session_factory, subscribe
+from spacegate.environments import live
 from spacegate.environments.worker import ENVIRONMENT_QUEUED, EnvironmentWorker
 from spacegate.grants.cache import IndexCache
 from spacegate.grants.feed import ChangeFeed
@@ -20,7 +23,11 @@ from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
 from spacegate.operations.access_log import AccessLog
 from spacegate.operations.election import Election
+from spacegate.roles.service import ROLE_HOLDERS
 from spacegate.settings import Settings
+from spacegate.spaces.service import SPACE_DELETION, space_role_holders
+from spacegate.users.passwords import Passwords
+from spacegate.users.service import USER_DEACTIVATED, account_role_holders
 
 
 @dataclass
@@ -85,6 +92,7 @@ class Runtime:
         # A committed transaction that queued mail or environment work wakes its worker.
         subscribe(self.sessions, MAIL_QUEUED, lambda _: self.mail.wake())
         subscribe(self.sessions, ENVIRONMENT_QUEUED, lambda _: self.environments.wake())
+        answer_for_the_domains_above(self.sessions)
 
     # -- background work ------------------------------------------------------------------
 
@@ -123,3 +131,15 @@ class Runtime:
     def close(self) -> None:
         self.stop_background()
         self.engine.dispose()
+
+
+def answer_for_the_domains_above(sessions: sessionmaker[Session]) -> None:
+    """The rules of a domain that depend on a domain above it, which it cannot import
+    (see `spacegate.consult`): what keeps a space, a cloud account, a compute service or a
+    custom role from being deleted, and what a user's deactivation ends."""
+    answer(sessions, SPACE_DELETION, live.environments_in_space)
+    answer(sessions, CLOUD_ACCOUNT_IN_USE, live.environments_using_cloud_account)
+    answer(sessions, COMPUTE_SERVICE_IN_USE, live.environments_using_compute_service)
+    answer(sessions, ROLE_HOLDERS, account_role_holders)  # the account role first
+    answer(sessions, ROLE_HOLDERS, space_role_holders)
+    answer(sessions, USER_DEACTIVATED, revoke_all_for_user)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from spacegate.auth.models import Token
-from spacegate.auth.secrets import hash_secret
+from spacegate.crypto import hash_secret
 from spacegate.db import Base, transaction
 from spacegate.runtime import Runtime
 from tests.factories import Person, new_account, new_space, new_user

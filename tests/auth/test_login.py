@@ -14,7 +14,7 @@ from sqlalchemy import update
 from spacegate.auth import service
 from spacegate.auth.models import Token
 from spacegate.auth.ratelimit import LoginLimiter
-from spacegate.auth.secrets import hash_secret
+from spacegate.crypto import hash_secret
 from spacegate.db import transaction, utcnow
 from spacegate.errors import RateLimited, Unauthorized
 from spacegate.grants.cache import mark_changed

@@ -12,8 +12,9 @@ from tests.factories import add_member, new_account, new_space, new_user
 def test_a_token_narrowed_to_a_deleted_space_gets_nothing_in_a_later_space(
     client: TestClient, runtime: Runtime
 ) -> None:
-    """The token keeps space ids; SQLite hands the id of the newest space, once it is
-    deleted, to the next space created."""
+    """SQLite hands the id of the newest space, once it is deleted, to the next space
+    created; the token's row for the deleted space goes with it, and the token stays
+    narrowed (to no space at all)."""
     admin = new_account(runtime)
     new_space(runtime, admin.account_id, "dev")
     assert (
@@ -28,6 +29,8 @@ def test_a_token_narrowed_to_a_deleted_space_gets_nothing_in_a_later_space(
 
     assert client.get("/api/spaces", headers=narrowed).json() == []
     error_of(client.get("/api/spaces/finance/users", headers=narrowed), 404, "NotFound")
+    listed = client.get("/api/tokens", headers=admin.headers).json()
+    assert [t["space_ids"] for t in listed if t["id"] == issued.json()["id"]] == [[]]
 
 
 def test_narrowing_a_token_to_a_space_one_cannot_see_does_not_reveal_it(

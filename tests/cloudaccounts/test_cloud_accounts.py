@@ -14,6 +14,7 @@ from sqlalchemy import select
 from spacegate.cloudaccounts import service
 from spacegate.cloudaccounts.models import CloudAccount
 from spacegate.db import transaction
+from spacegate.environments.models import EnvironmentStatus
 from spacegate.runtime import Runtime
 from tests.api_helpers import audit_events, error_of
 from tests.cloudaccounts.factories import (
@@ -26,6 +27,7 @@ from tests.cloudaccounts.factories import (
     azure_body,
     gcp_body,
 )
+from tests.environments.factories import new_environment, set_status
 
 BASE = "/api/settings/cloudaccounts"
 SECRETS = (
@@ -282,16 +284,18 @@ def test_names_are_unique_per_account(client: TestClient, team: Team) -> None:
 
 
 def test_delete_is_refused_while_an_environment_uses_it(
-    client: TestClient, team: Team, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, runtime: Runtime, team: Team
 ) -> None:
     admin = team.admin.headers
     assert client.post(BASE, json=aws_body(spaces=["dev"]), headers=admin).is_success
-    monkeypatch.setattr(
-        service, "environments_using_cloud_account", lambda session, cloud: ["nightly-build"]
+    with transaction(runtime.sessions, write=False) as session:
+        cloud_id = session.scalar(select(CloudAccount.id).where(CloudAccount.name == "aws-prod"))
+    running = new_environment(
+        runtime, team.space_id, team.member, name="nightly-build", cloud_account_id=cloud_id
     )
     error = error_of(client.delete(f"{BASE}/aws-prod", headers=admin), 409, "Conflict")
-    assert "nightly-build" in error["message"]
-    monkeypatch.undo()
+    assert f"nightly-build ({running})" in error["message"]
+    set_status(runtime, running, EnvironmentStatus.ENDED)
     assert client.delete(f"{BASE}/aws-prod", headers=admin).status_code == 204
     error_of(client.get(f"{BASE}/aws-prod", headers=admin), 404)
     assert client.get("/api/spaces/dev/cloudaccounts", headers=admin).json() == []

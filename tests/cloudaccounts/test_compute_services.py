@@ -12,9 +12,11 @@ from sqlalchemy import select
 from spacegate.cloudaccounts import service
 from spacegate.cloudaccounts.models import ComputeService
 from spacegate.db import transaction
+from spacegate.environments.models import EnvironmentStatus
 from spacegate.runtime import Runtime
 from tests.api_helpers import audit_events, error_of
 from tests.cloudaccounts.factories import K8S_TOKEN, Team, compute_body
+from tests.environments.factories import new_environment, set_status
 
 BASE = "/api/settings/computeservices"
 NEW_TOKEN = "eyJhbGciOiJSUzI1NiJ9.rotated-token-payload.sig-9876"
@@ -101,10 +103,17 @@ def test_guards(client: TestClient, team: Team) -> None:
 
 
 def test_delete_is_refused_while_an_environment_runs_on_it(
-    client: TestClient, team: Team, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, runtime: Runtime, team: Team
 ) -> None:
     assert client.post(BASE, json=compute_body(), headers=team.admin.headers).is_success
-    monkeypatch.setattr(
-        service, "environments_using_compute_service", lambda session, compute: ["demo"]
+    with transaction(runtime.sessions, write=False) as session:
+        compute_id = session.scalar(
+            select(ComputeService.id).where(ComputeService.name == "eks-dev")
+        )
+    running = new_environment(
+        runtime, team.space_id, team.member, name="demo", compute_service_id=compute_id
     )
-    error_of(client.delete(f"{BASE}/eks-dev", headers=team.admin.headers), 409)
+    refused = error_of(client.delete(f"{BASE}/eks-dev", headers=team.admin.headers), 409)
+    assert f"demo ({running})" in refused["message"]
+    set_status(runtime, running, EnvironmentStatus.ENDED)
+    assert client.delete(f"{BASE}/eks-dev", headers=team.admin.headers).status_code == 204

@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from spacegate.blueprints.models import Blueprint
 from spacegate.db import transaction, utcnow
+from spacegate.environments.launch import new_public_id
 from spacegate.environments.models import Environment, EnvironmentStatus
-from spacegate.environments.service import new_public_id
 from spacegate.runtime import Runtime
 from tests.blueprints.factories import new_repository
 from tests.factories import Person
@@ -155,6 +156,8 @@ def new_environment(
     cost_per_hour: float = 0.0,
     tags: dict[str, str] | None = None,
     launched_hours_ago: float = 1.0,
+    cloud_account_id: int | None = None,
+    compute_service_id: int | None = None,
 ) -> str:
     """An environment recorded as the worker leaves it (no resources); answers its id."""
     now = utcnow()
@@ -183,10 +186,21 @@ def new_environment(
             active_at=now - timedelta(hours=launched_hours_ago),
             scheduled_end_at=now + timedelta(hours=2),
             updated_at=now,
+            cloud_account_id=cloud_account_id,
+            compute_service_id=compute_service_id,
         )
         session.add(environment)
         session.flush()
         return environment.public_id
+
+
+def set_status(runtime: Runtime, environment_id: str, status: EnvironmentStatus) -> None:
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(Environment)
+            .where(Environment.public_id == environment_id)
+            .values(status=status.value)
+        )
 
 
 def read(client: TestClient, space: str, environment_id: str, who: Person) -> dict[str, Any]:

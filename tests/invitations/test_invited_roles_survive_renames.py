@@ -1,7 +1,8 @@
-"""Rule 4: an invitation names its roles, and sign-up resolved those
-names afresh. Renaming roles is not checked against the renamer's permissions, so a
-holder of CREATE_ROLES + INVITE_USERS could invite with a weak role, then give a
-stronger role (here, an admin-making one) that weak role's name before sign-up."""
+"""Rule 4: an invitation holds its roles and spaces by foreign key, never by name. (Had
+sign-up resolved names afresh, a holder of CREATE_ROLES + INVITE_USERS, whose renames are
+not checked against their permissions, could invite with a weak role and then give a
+stronger, admin-making role that weak role's name before sign-up.) A rename follows the
+key; a deletion is skipped at sign-up, and said."""
 
 from __future__ import annotations
 
@@ -100,7 +101,55 @@ def test_a_role_deleted_after_an_invitation_is_not_replaced_by_a_later_namesake(
     assert deleted.status_code == 204, deleted.text
     _rename(client, manager, "Power Ops", "Weak")
 
+    assert invitations(client, admin)[MALLORY]["account_role"] == "Member"
     accepted = signup(client, smtp.to(MALLORY)[0].secret)
+    assert accepted["notes"] == [
+        "The account role you were invited with was deleted; you are a Member."
+    ]
     profile: dict[str, Any] = me(client, accepted["access_token"])
     assert profile["account_role"] == "Member"
     assert profile["account_permissions"] == []
+
+
+def test_a_space_role_deleted_after_an_invitation_skips_that_space_and_says_so(
+    client: TestClient, runtime: Runtime, admin: Person, smtp: SMTPServer
+) -> None:
+    new_custom_role(runtime, admin.account_id, "Watchers", Level.SPACE, [P.VIEW_SPACE])
+    new_space(runtime, admin.account_id, "lab")
+    spaces = [
+        {"space_name": "lab", "space_role": "Watchers"},
+        {"space_name": "dev", "space_role": "Space Developer"},
+    ]
+    invite(client, admin, [MALLORY], spaces=spaces)
+    runtime.mail.deliver_due()
+
+    deleted = client.delete("/api/settings/roles/Watchers", headers=admin.headers)
+    assert deleted.status_code == 204, deleted.text
+
+    assert invitations(client, admin)[MALLORY]["spaces"] == [
+        {"space_name": "dev", "space_role": "Space Developer"}
+    ]
+    accepted = signup(client, smtp.to(MALLORY)[0].secret)
+    assert accepted["notes"] == [
+        "The role you were invited with in space 'lab' was deleted; that space was skipped."
+    ]
+    assert space_roles(me(client, accepted["access_token"])) == {"dev": "Space Developer"}
+
+
+def test_a_space_renamed_after_an_invitation_follows_it(
+    client: TestClient, runtime: Runtime, admin: Person, smtp: SMTPServer
+) -> None:
+    new_space(runtime, admin.account_id, "lab")
+    invite(client, admin, [MALLORY], space_name="lab", space_role="Space Admin")
+    runtime.mail.deliver_due()
+
+    renamed = client.put("/api/spaces/lab", json={"name": "research"}, headers=admin.headers)
+    assert renamed.status_code == 200, renamed.text
+    new_space(runtime, admin.account_id, "lab")  # a namesake gets nothing
+
+    assert invitations(client, admin)[MALLORY]["spaces"] == [
+        {"space_name": "research", "space_role": "Space Admin"}
+    ]
+    accepted = signup(client, smtp.to(MALLORY)[0].secret)
+    assert accepted["notes"] == []
+    assert space_roles(me(client, accepted["access_token"])) == {"research": "Space Admin"}

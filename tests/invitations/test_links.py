@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from spacegate.auth.secrets import hash_secret
+from spacegate.crypto import hash_secret
 from spacegate.db import Base, transaction, utcnow
 from spacegate.invitations.models import Invitation
 from spacegate.mail.models import OutboxMessage

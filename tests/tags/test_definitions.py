@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spacegate.runtime import Runtime
-from spacegate.tags.service import DEFAULT_MAX_TAGS
+from spacegate.tags.rules import DEFAULT_MAX_TAGS
 from tests.api_helpers import audit_events, error_of
 from tests.blueprints.factories import new_blueprint, new_repository
 from tests.cloudaccounts.factories import Team

@@ -8,13 +8,13 @@ import pytest
 from spacegate.db import transaction
 from spacegate.errors import InvalidInput
 from spacegate.runtime import Runtime
-from spacegate.tags.service import (
+from spacegate.tags.resolution import resolve_environment_tags
+from spacegate.tags.rules import (
     SYSTEM_TAG_ACCOUNT,
     SYSTEM_TAG_BLUEPRINT,
     SYSTEM_TAG_ENVIRONMENT,
     SYSTEM_TAG_OWNER,
     SYSTEM_TAG_SPACE,
-    resolve_environment_tags,
 )
 from tests.blueprints.factories import new_blueprint, new_repository
 from tests.cloudaccounts.factories import Team

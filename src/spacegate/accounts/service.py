@@ -5,23 +5,45 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
-from spacegate.auth.passwords import Passwords, check_password_policy
-from spacegate.auth.secrets import hash_secret
-from spacegate.authz import BuiltinRole
+from spacegate.authz import BuiltinRole, Level
+from spacegate.crypto import hash_secret
 from spacegate.errors import Conflict, NotFound
 from spacegate.grants.context import Actor
 from spacegate.names import clean_email, clean_name
-from spacegate.users.models import User, UserStatus
+from spacegate.roles.service import resolve_role
+from spacegate.users import service as users
+from spacegate.users.models import User
+from spacegate.users.passwords import Passwords, check_password_policy
 
 
 def any_account(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(Account.id.is_not(None)))))
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    name: str
+    created_at: datetime
+    users: int
+
+
+def account_summaries(session: Session) -> list[AccountSummary]:
+    """Every account of the installation with its number of users, by name."""
+    rows = session.execute(
+        select(Account.name, Account.created_at, func.count(User.id))
+        .outerjoin(User, User.account_id == Account.id)
+        .group_by(Account.id)
+        .order_by(Account.name_key)
+    )
+    return [AccountSummary(name, created_at, users) for name, created_at, users in rows]
 
 
 def create_account(
@@ -47,18 +69,16 @@ def create_account(
     account = Account(name=name, name_key=name.lower())
     session.add(account)
     session.flush()
-    admin = User(
+    admin = users.create_user(
+        session,
+        passwords,
         account_id=account.id,
         email=admin_email,
-        email_key=admin_email.lower(),
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        password_hash=passwords.hash(admin_password),
-        account_role=BuiltinRole.ADMIN.value,
-        status=UserStatus.ACTIVE.value,
+        first_name=first_name,
+        last_name=last_name,
+        password=admin_password,
+        role=resolve_role(session, account.id, BuiltinRole.ADMIN.value, Level.ACCOUNT),
     )
-    session.add(admin)
-    session.flush()
     audit.record(
         session,
         Actor(account.id, admin_email),

@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.accounts.models import Account
 from spacegate.auth.models import BEARER_KINDS, Token, TokenKind
-from spacegate.auth.secrets import hash_secret
 from spacegate.authz import Permission
 from spacegate.authz.masks import mask_of
+from spacegate.crypto import hash_secret
 from spacegate.errors import Unauthorized
 from spacegate.grants.cache import Change, IndexCache
 from spacegate.grants.context import Caller
@@ -208,7 +208,7 @@ class CallerCache:
         """A committed change of the account: forget the callers it may have made wrong
         (a revoked token's; a changed user's, who may be deactivated or removed; every
         caller of the account when it does not say). Their next request reads again."""
-        if change.kind in ("space", "role", "group"):
+        if change.kind in ("role", "group"):
             return  # callers hold no grants: the index answers for those
         with self._lock:
             hashes = self._by_account.get(change.account_id)
@@ -223,6 +223,13 @@ class CallerCache:
                     or caller is None
                     or (change.kind == "user" and caller.user_id == change.entity_id)
                     or (change.kind == "token" and caller.token_id == change.entity_id)
+                    # A token narrowed to a deleted space must not keep its id, which
+                    # SQLite may give to the next space created.
+                    or (
+                        change.kind == "space"
+                        and caller.token_space_ids is not None
+                        and change.entity_id in caller.token_space_ids
+                    )
                 ):
                     self._entries.pop(token_hash, None)
                     hashes.discard(token_hash)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from spacegate.db import Base, UTCDateTime, utcnow
 
@@ -36,6 +36,38 @@ class Token(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Optional narrowing of an API token (rule 8): only these permissions / spaces.
+    # Optional narrowing of an API token (rule 8): only these permissions / spaces. A
+    # token narrowed to spaces stays narrowed when they are deleted (to fewer, or none).
     permissions: Mapped[list[str] | None] = mapped_column(JSON)
-    space_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    narrowed_to_spaces: Mapped[bool] = mapped_column(Boolean, default=False)
+    space_rows: Mapped[list[TokenSpace]] = relationship(
+        order_by="TokenSpace.space_id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def space_ids(self) -> list[int] | None:
+        """The spaces the token is narrowed to; None when it is not narrowed to spaces.
+        (Read only then: a token that is not narrowed costs no query.)"""
+        if not self.narrowed_to_spaces:
+            return None
+        return [row.space_id for row in self.space_rows]
+
+    def narrow_to_spaces(self, space_ids: list[int] | None) -> None:
+        """Narrow the token to these spaces (None: not narrowed to spaces)."""
+        self.narrowed_to_spaces = space_ids is not None
+        self.space_rows = [
+            TokenSpace(space_id=space_id) for space_id in sorted(set(space_ids or ()))
+        ]
+
+
+class TokenSpace(Base):
+    """A space an API token is narrowed to; deleted with the token or the space."""
+
+    __tablename__ = "token_spaces"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    space_id: Mapped[int] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from spacegate.auth.service import MAX_TOKEN_DAYS, MAX_TOKEN_NAME
 from spacegate.authz import Permission
 
 
@@ -24,8 +25,12 @@ class RefreshRequest(BaseModel):
 
 
 class LongTokenRequest(BaseModel):
-    name: str = Field("", max_length=100, description="A label to recognise the token by.")
-    expires_in_days: int | None = Field(None, ge=1, le=3650, description="None: no expiry.")
+    name: str = Field(
+        "", max_length=MAX_TOKEN_NAME, description="A label to recognise the token by."
+    )
+    expires_in_days: int | None = Field(
+        None, ge=1, le=MAX_TOKEN_DAYS, description="None: no expiry."
+    )
     permissions: list[Permission] | None = Field(
         None, description="Narrow the token to these permissions (default: all of the user's)."
     )

@@ -8,23 +8,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
 from spacegate.auth.models import Token, TokenKind
-from spacegate.auth.passwords import Passwords
 from spacegate.auth.ratelimit import LoginLimiter
-from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.authz import Permission
 from spacegate.authz.masks import mask_of
+from spacegate.crypto import hash_secret, new_secret
 from spacegate.db import utcnow
 from spacegate.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from spacegate.grants.cache import mark_changed
-from spacegate.grants.context import Caller
+from spacegate.grants.context import Access, Caller
 from spacegate.names import email_key
 from spacegate.settings import Settings
+from spacegate.spaces.service import find_space
 from spacegate.users.models import User
+from spacegate.users.passwords import Passwords
+
+MAX_TOKEN_NAME = 100
+"""The longest name (label) of an API token."""
+MAX_TOKEN_DAYS = 3650
+"""The longest lifetime of an API token that expires, in days."""
+
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,8 @@ def issue_token(
     permissions: list[str] | None = None,
     space_ids: list[int] | None = None,
 ) -> IssuedToken:
+    """A new token of `kind` for `user`; its secret is in the answer, only its hash
+    is kept. Checks nothing and raises no domain error: callers decide who may have one."""
     secret = new_secret()
     token = Token(
         account_id=user.account_id,
@@ -61,8 +70,8 @@ def issue_token(
         token_hash=hash_secret(secret),
         expires_at=utcnow() + lifetime if lifetime else None,
         permissions=permissions,
-        space_ids=space_ids,
     )
+    token.narrow_to_spaces(space_ids)
     session.add(token)
     session.flush()
     return IssuedToken(token, secret)
@@ -151,22 +160,56 @@ def refresh(session: Session, refresh_token: str, settings: Settings) -> TokenPa
     return issue_session_tokens(session, user, settings)
 
 
-def create_api_token(
-    session: Session,
-    caller: Caller,
-    settings: Settings,
-    *,
-    name: str,
-    expires_in_days: int | None,
-    permissions: list[Permission] | None,
-    space_ids: list[int] | None,
-) -> IssuedToken:
+def _check_token_limits(name: str, expires_in_days: int | None, settings: Settings) -> None:
+    if len(name) > MAX_TOKEN_NAME:
+        raise InvalidInput(
+            f"The name must be at most {MAX_TOKEN_NAME} characters long.", field="name"
+        )
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(
+            f"An API token expires after 1 to {MAX_TOKEN_DAYS} days, or never.",
+            field="expires_in_days",
+        )
     limit = settings.api_token_max_days
     if limit is not None and (expires_in_days is None or expires_in_days > limit):
         raise InvalidInput(
             f"API tokens on this installation must expire within {limit} days.",
             field="expires_in_days",
         )
+
+
+def _token_space_ids(session: Session, access: Access, names: list[str]) -> list[int]:
+    """The ids of the spaces named. A space the user cannot see is answered as unknown
+    (rule 3); one they see but their narrowed token does not is refused later (403)."""
+    caller = access.caller
+    space_ids = []
+    for name in names:
+        space = find_space(session, caller.account_id, name)
+        if space is None or not access.index.can_see_space(caller.user_id, space.id):
+            raise InvalidInput(f"There is no space named '{name}'.")
+        space_ids.append(space.id)
+    return space_ids
+
+
+def create_api_token(
+    session: Session,
+    access: Access,
+    settings: Settings,
+    *,
+    name: str,
+    expires_in_days: int | None,
+    permissions: list[Permission] | None,
+    spaces: list[str] | None,
+) -> IssuedToken:
+    """A long-lived API token of the caller, optionally narrowed to `permissions` and to
+    the spaces named in `spaces` (rule 8). Raises InvalidInput (422) for a space the
+    caller cannot see, a name longer than MAX_TOKEN_NAME, an expiry outside 1 to
+    MAX_TOKEN_DAYS days or beyond the installation's `api_token_max_days`; Forbidden
+    (403) when the caller's own token is narrowed further than the one asked for."""
+    caller = access.caller
+    name = name.strip()
+    space_ids = _token_space_ids(session, access, spaces) if spaces is not None else None
+    _check_token_limits(name, expires_in_days, settings)
     _ensure_within_caller_token(caller, permissions, space_ids)
     user = session.get(User, caller.user_id)
     assert user is not None, "an authenticated caller's user exists"
@@ -229,12 +272,14 @@ def list_api_tokens(session: Session, caller: Caller) -> list[Token]:
         session.scalars(
             select(Token)
             .where(Token.user_id == caller.user_id, Token.kind == TokenKind.API.value)
+            .options(selectinload(Token.space_rows))
             .order_by(Token.id)
         )
     )
 
 
 def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:
+    """Raises NotFound (404) unless `token_id` is one of the caller's API tokens."""
     token = session.scalar(
         select(Token).where(
             Token.id == token_id, Token.user_id == caller.user_id, Token.kind == TokenKind.API.value
@@ -255,7 +300,9 @@ def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:
 
 
 def revoke_all_for_user(session: Session, user_id: int) -> None:
-    """Rule 6: every session and API token of the user stops working at once."""
+    """Rule 6: every session and API token of the user stops working at once. Runs when
+    users tell `USER_DEACTIVATED` (the runtime wires it; a removed user's tokens go with
+    the user row)."""
     session.execute(delete(Token).where(Token.user_id == user_id))
 
 

@@ -21,7 +21,7 @@ from spacegate.access.requires import (
     PublishBlueprints,
     SetupRepositories,
 )
-from spacegate.blueprints import service
+from spacegate.blueprints import repositories, service, sync
 from spacegate.blueprints.models import Repository
 from spacegate.blueprints.schemas import (
     BlueprintErrorOut,
@@ -49,7 +49,7 @@ RepositoryQuery = Annotated[
 ]
 
 
-def repository_out(view: service.RepositoryView) -> RepositoryOut:
+def repository_out(view: repositories.RepositoryView) -> RepositoryOut:
     repository: Repository = view.repository
     last_sync = None
     if repository.last_sync_at is not None and repository.last_sync_status is not None:
@@ -85,7 +85,7 @@ def _secret(value: SecretStr | None) -> str | None:
     response_model=list[RepositoryOut],
 )
 def list_repositories(access: SetupRepositories, session: SessionDep) -> list[RepositoryOut]:
-    return [repository_out(view) for view in service.list_repositories(session, access.space)]
+    return [repository_out(view) for view in repositories.list_repositories(session, access.space)]
 
 
 @router.post(
@@ -99,7 +99,7 @@ def create_repository(
 ) -> RepositoryOut:
     """The token is encrypted at rest and never returned. Read the blueprints with
     `POST .../repositories/{repo}/sync`. 422 for a bad field, 409 for a name in use."""
-    view = service.create_repository(
+    view = repositories.create_repository(
         session,
         access,
         runtime.settings,
@@ -116,8 +116,8 @@ def create_repository(
 
 @router.get("/repositories/{repo}", summary="One repository", response_model=RepositoryOut)
 def get_repository(repo: RepoName, access: SetupRepositories, session: SessionDep) -> RepositoryOut:
-    repository = service.get_repository(session, access.space, repo)
-    return repository_out(service.repository_view(session, repository))
+    repository = repositories.get_repository(session, access.space, repo)
+    return repository_out(repositories.repository_view(session, repository))
 
 
 @router.put("/repositories/{repo}", summary="Change a repository", response_model=RepositoryOut)
@@ -130,7 +130,7 @@ def update_repository(
 ) -> RepositoryOut:
     """Fields left out stay as they are; `token: ""` removes the token. The blueprints
     are read again at the next sync."""
-    view = service.update_repository(
+    view = repositories.update_repository(
         session,
         access,
         runtime.settings,
@@ -151,7 +151,7 @@ def delete_repository(
     repo: RepoName, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     """Its blueprints are removed with it, and so leave the catalog."""
-    service.delete_repository(session, access, runtime.settings, access.space, repo)
+    repositories.delete_repository(session, access, runtime.settings, access.space, repo)
     return Response(status_code=204)
 
 
@@ -164,12 +164,12 @@ def sync_repository(
     """Reads every blueprint file of the folder at the branch head. A repository that
     cannot be read answers 200 with `status: "error"` and a message, and changes
     nothing; files with validation errors are kept, with their errors."""
-    result = service.sync_repository(
+    result = sync.sync_repository(
         session, access, runtime.settings, runtime.box, access.space, repo
     )
     repository = result.repository
     return SyncOut(
-        repository=repository_out(service.repository_view(session, repository)),
+        repository=repository_out(repositories.repository_view(session, repository)),
         status=repository.last_sync_status or "error",
         message=repository.last_sync_message,
         commit=repository.synced_commit,

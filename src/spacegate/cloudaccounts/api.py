@@ -5,11 +5,15 @@ Writes need ADD_REMOVE_CLOUD_ACCOUNTS. The account-wide lists (which name every 
 resource is allowed in) belong to the Administration area and need it too; a space's
 own view (`/api/spaces/{space}/cloudaccounts`, `.../computeservices`) needs
 GET_CLOUD_ACCOUNT_INFO in that space. Credentials and tokens are never returned.
+
+Listing, reading, deleting and a space's view are the same for both kinds: `_shared_routes`
+declares them once per kind. Creating, changing and rotating differ in their fields.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, SecretStr
@@ -18,6 +22,7 @@ from spacegate.access import requires
 from spacegate.access.requires import ManageCloudAccounts
 from spacegate.cloudaccounts import service
 from spacegate.cloudaccounts.models import CloudAccount, ComputeService
+from spacegate.cloudaccounts.resources import Resource, ResourceKind, ResourceView
 from spacegate.cloudaccounts.schemas import (
     CloudAccountCreate,
     CloudAccountInfo,
@@ -50,35 +55,112 @@ def _revealed(secrets: dict[str, SecretStr]) -> dict[str, str]:
     return {key: value.get_secret_value() for key, value in secrets.items()}
 
 
-def cloud_account_out(view: service.CloudAccountView) -> CloudAccountOut:
-    return _shaped(CloudAccountOut, view.cloud_account, spaces=view.spaces)
+@dataclass(frozen=True)
+class KindRoutes(Generic[Resource]):
+    """How the routes of one kind are named and shaped."""
+
+    kind: ResourceKind[Resource]
+    collection: str  # "/api/settings/cloudaccounts"
+    in_space: str  # "cloudaccounts", under /api/spaces/{space}/
+    list_summary: str
+    space_summary: str
+    out: type[BaseModel]  # with `spaces`
+    info: type[BaseModel]  # what a space shows
+    delete_description: str
+    route_names: tuple[str, str, str, str]  # list, get, delete, space list
 
 
-def cloud_account_info(account: CloudAccount) -> CloudAccountInfo:
-    return _shaped(CloudAccountInfo, account)
+def _shared_routes(routes: KindRoutes[Resource]) -> None:
+    kind, noun = routes.kind, routes.kind.noun
+    # A default, not an annotation: annotations are strings here, read from the module.
+    name_path: str = Path(max_length=200, description=f"The {noun}'s name.")
+    list_name, get_name, delete_name, space_name = routes.route_names
+
+    def list_all(access: ManageCloudAccounts, session: SessionDep) -> list[BaseModel]:
+        views = service.list_resources(session, kind, access.caller.account_id)
+        return [_shaped(routes.out, view.item, spaces=view.spaces) for view in views]
+
+    def get_one(
+        access: ManageCloudAccounts, session: SessionDep, name: str = name_path
+    ) -> BaseModel:
+        view = service.get_resource(session, kind, access.caller.account_id, name)
+        return _shaped(routes.out, view.item, spaces=view.spaces)
+
+    def delete_one(
+        access: ManageCloudAccounts, session: SessionDep, name: str = name_path
+    ) -> Response:
+        service.delete_resource(session, access, kind, name)
+        return Response(status_code=204)
+
+    def of_space(access: requires.CloudAccountInfo, session: SessionDep) -> list[BaseModel]:
+        return [
+            _shaped(routes.info, item)
+            for item in service.resources_in_space(session, kind, access.space)
+        ]
+
+    router.add_api_route(
+        routes.collection,
+        list_all,
+        methods=["GET"],
+        name=list_name,
+        summary=routes.list_summary,
+        response_model=list[routes.out],  # type: ignore[name-defined]
+    )
+    router.add_api_route(
+        f"{routes.collection}/{{name}}",
+        get_one,
+        methods=["GET"],
+        name=get_name,
+        summary=f"One {noun}",
+        response_model=routes.out,
+    )
+    router.add_api_route(
+        f"{routes.collection}/{{name}}",
+        delete_one,
+        methods=["DELETE"],
+        name=delete_name,
+        summary=f"Remove a {noun}",
+        description=routes.delete_description,
+        status_code=204,
+    )
+    router.add_api_route(
+        f"/api/spaces/{{space}}/{routes.in_space}",
+        of_space,
+        methods=["GET"],
+        name=space_name,
+        summary=routes.space_summary,
+        response_model=list[routes.info],  # type: ignore[name-defined]
+    )
 
 
-def compute_service_out(view: service.ComputeServiceView) -> ComputeServiceOut:
-    return _shaped(ComputeServiceOut, view.compute_service, spaces=view.spaces)
+def cloud_account_out(view: ResourceView[CloudAccount]) -> CloudAccountOut:
+    return _shaped(CloudAccountOut, view.item, spaces=view.spaces)
 
 
-def compute_service_info(compute: ComputeService) -> ComputeServiceInfo:
-    return _shaped(ComputeServiceInfo, compute)
+def compute_service_out(view: ResourceView[ComputeService]) -> ComputeServiceOut:
+    return _shaped(ComputeServiceOut, view.item, spaces=view.spaces)
 
 
 # -- cloud accounts ------------------------------------------------------------------------
 
-
-@router.get(
-    "/api/settings/cloudaccounts",
-    summary="Cloud accounts of the account",
-    response_model=list[CloudAccountOut],
+_shared_routes(
+    KindRoutes(
+        service.CLOUD,
+        collection="/api/settings/cloudaccounts",
+        in_space="cloudaccounts",
+        list_summary="Cloud accounts of the account",
+        space_summary="Cloud accounts allowed in the space",
+        out=CloudAccountOut,
+        info=CloudAccountInfo,
+        delete_description="409 while an active environment uses it.",
+        route_names=(
+            "list_cloud_accounts",
+            "get_cloud_account",
+            "delete_cloud_account",
+            "space_cloud_accounts",
+        ),
+    )
 )
-def list_cloud_accounts(access: ManageCloudAccounts, session: SessionDep) -> list[CloudAccountOut]:
-    return [
-        cloud_account_out(view)
-        for view in service.list_cloud_accounts(session, access.caller.account_id)
-    ]
 
 
 @router.post(
@@ -103,17 +185,6 @@ def create_cloud_account(
         credentials=_revealed(body.credentials),
     )
     return cloud_account_out(view)
-
-
-@router.get(
-    "/api/settings/cloudaccounts/{name}",
-    summary="One cloud account",
-    response_model=CloudAccountOut,
-)
-def get_cloud_account(
-    name: Name, access: ManageCloudAccounts, session: SessionDep
-) -> CloudAccountOut:
-    return cloud_account_out(service.get_cloud_account(session, access.caller.account_id, name))
 
 
 @router.put(
@@ -150,44 +221,26 @@ def rotate_credentials(
     return cloud_account_out(view)
 
 
-@router.delete(
-    "/api/settings/cloudaccounts/{name}", summary="Remove a cloud account", status_code=204
-)
-def delete_cloud_account(name: Name, access: ManageCloudAccounts, session: SessionDep) -> Response:
-    """409 while an active environment uses it."""
-    service.delete_cloud_account(session, access, name)
-    return Response(status_code=204)
-
-
-@router.get(
-    "/api/spaces/{space}/cloudaccounts",
-    summary="Cloud accounts allowed in the space",
-    response_model=list[CloudAccountInfo],
-)
-def space_cloud_accounts(
-    access: requires.CloudAccountInfo, session: SessionDep
-) -> list[CloudAccountInfo]:
-    return [
-        cloud_account_info(account)
-        for account in service.cloud_accounts_in_space(session, access.space)
-    ]
-
-
 # -- compute services ----------------------------------------------------------------------
 
-
-@router.get(
-    "/api/settings/computeservices",
-    summary="Kubernetes compute services of the account",
-    response_model=list[ComputeServiceOut],
+_shared_routes(
+    KindRoutes(
+        service.COMPUTE,
+        collection="/api/settings/computeservices",
+        in_space="computeservices",
+        list_summary="Kubernetes compute services of the account",
+        space_summary="Compute services allowed in the space",
+        out=ComputeServiceOut,
+        info=ComputeServiceInfo,
+        delete_description="409 while an active environment runs on it.",
+        route_names=(
+            "list_compute_services",
+            "get_compute_service",
+            "delete_compute_service",
+            "space_compute_services",
+        ),
+    )
 )
-def list_compute_services(
-    access: ManageCloudAccounts, session: SessionDep
-) -> list[ComputeServiceOut]:
-    return [
-        compute_service_out(view)
-        for view in service.list_compute_services(session, access.caller.account_id)
-    ]
 
 
 @router.post(
@@ -214,17 +267,6 @@ def create_compute_service(
         spaces=body.spaces,
     )
     return compute_service_out(view)
-
-
-@router.get(
-    "/api/settings/computeservices/{name}",
-    summary="One compute service",
-    response_model=ComputeServiceOut,
-)
-def get_compute_service(
-    name: ServiceName, access: ManageCloudAccounts, session: SessionDep
-) -> ComputeServiceOut:
-    return compute_service_out(service.get_compute_service(session, access.caller.account_id, name))
 
 
 @router.put(
@@ -263,30 +305,3 @@ def rotate_token(
 ) -> ComputeServiceOut:
     view = service.rotate_token(session, access, runtime.box, name, body.token.get_secret_value())
     return compute_service_out(view)
-
-
-@router.delete(
-    "/api/settings/computeservices/{name}",
-    summary="Remove a compute service",
-    status_code=204,
-)
-def delete_compute_service(
-    name: ServiceName, access: ManageCloudAccounts, session: SessionDep
-) -> Response:
-    """409 while an active environment runs on it."""
-    service.delete_compute_service(session, access, name)
-    return Response(status_code=204)
-
-
-@router.get(
-    "/api/spaces/{space}/computeservices",
-    summary="Compute services allowed in the space",
-    response_model=list[ComputeServiceInfo],
-)
-def space_compute_services(
-    access: requires.CloudAccountInfo, session: SessionDep
-) -> list[ComputeServiceInfo]:
-    return [
-        compute_service_info(compute)
-        for compute in service.compute_services_in_space(session, access.space)
-    ]

@@ -2,9 +2,10 @@
 
 Both are named objects of an account that an Account Admin allows in chosen spaces,
 that hold a sealed secret (credentials, a token), and that cannot be deleted while a live
-environment uses them. A `ResourceKind` tells how one of the two is stored and named in
-messages and the audit; its methods are the steps the two share. What each validates,
-stores and seals stays in `service.py`.
+environment uses them (environments, a domain above, answer the kind's `in_use` question:
+see `spacegate.consult`). A `ResourceKind` tells how one of the two is stored and named
+in messages and the audit; its methods are the steps the two share. What each
+validates, stores and seals stays in `service.py`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,23 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from spacegate.audit import service as audit
 from spacegate.cloudaccounts.models import CloudAccount, ComputeService, SpaceLink
+from spacegate.consult import ask
 from spacegate.db import utcnow
 from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.spaces.models import Space
+from spacegate.spaces.service import find_space
 
 Resource = TypeVar("Resource", CloudAccount, ComputeService)
+
+
+@dataclass(frozen=True)
+class ResourceView(Generic[Resource]):
+    """A cloud account or compute service, with the names of the spaces it is allowed in."""
+
+    item: Resource
+    spaces: list[str]
 
 
 def resolve_spaces(session: Session, account_id: int, names: Iterable[str]) -> list[Space]:
@@ -32,9 +43,7 @@ def resolve_spaces(session: Session, account_id: int, names: Iterable[str]) -> l
     that is not a space of the account."""
     found: dict[int, Space] = {}
     for name in names:
-        space = session.scalar(
-            select(Space).where(Space.account_id == account_id, Space.name_key == name.lower())
-        )
+        space = find_space(session, account_id, name)
         if space is None:
             raise InvalidInput(f"There is no space named '{name}' in this account.", field="spaces")
         found[space.id] = space
@@ -53,6 +62,7 @@ class ResourceKind(Generic[Resource]):
     audit_type: str  # the audit's target type and action prefix: "cloud_account"
     secret: str  # what the audit calls the secret: "credentials", "token"
     snapshot: Callable[[Resource, list[str]], dict[str, Any]]  # its audit before/after
+    in_use: str  # the question asked before deleting one: which live environments use it
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -88,6 +98,10 @@ class ResourceKind(Generic[Resource]):
                 .order_by(model.name_key)
             )
         )
+
+    def views(self, session: Session, items: Sequence[Resource]) -> list[ResourceView[Resource]]:
+        names = self.space_names(session, items)
+        return [ResourceView(item, names[item.id]) for item in items]
 
     def space_names(self, session: Session, items: Sequence[Resource]) -> dict[int, list[str]]:
         """The names of the spaces each of `items` is allowed in, by its id."""
@@ -188,15 +202,11 @@ class ResourceKind(Generic[Resource]):
         self._record(session, access, self.secret, item, after={self.secret: "changed", **hints})
 
     def delete(
-        self,
-        session: Session,
-        access: Access,
-        item: Resource,
-        space_names: list[str],
-        *,
-        using: list[str],
+        self, session: Session, access: Access, item: Resource, space_names: list[str]
     ) -> None:
-        """Raises Conflict (409) while `using` (live environments) is not empty."""
+        """Raises Conflict (409) while live environments use `item` (they answer
+        `in_use`)."""
+        using = ask(session, self.in_use, item)
         if using:
             raise Conflict(
                 f"{self.noun.capitalize()} '{item.name}' is used by active environments "

@@ -3,19 +3,19 @@ Admin allows in chosen spaces.
 
 Credentials and tokens are write-only. They are validated, sealed with the
 installation's `SecretBox` and stored; no read, audit event or log line carries them
-(the audit says only that they were set or changed). `open_credentials` and
-`open_token` are for the code that will deploy environments, not for any response.
+(the audit says only that they were set or changed). `open_credentials` is for the code
+that deploys environments (the runner), `open_token` likewise; never for a response.
 
 What the two kinds share (names, spaces, the audit, refusing to delete what live
-environments use) is `resources.ResourceKind`; what is here is each one's own fields.
+environments use) is `resources.ResourceKind`, and the functions here that take a kind
+(`CLOUD` or `COMPUTE`) are the same for both; the rest is each one's own fields.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,26 +34,50 @@ from spacegate.cloudaccounts.providers import (
     clean_details,
     parse_provider,
 )
-from spacegate.cloudaccounts.resources import ResourceKind, resolve_spaces
+from spacegate.cloudaccounts.resources import Resource, ResourceKind, ResourceView, resolve_spaces
 from spacegate.crypto import SecretBox
 from spacegate.db import utcnow
-from spacegate.environments.live import live_environment_names
-from spacegate.environments.models import Environment
 from spacegate.errors import InvalidInput
 from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
 
+CLOUD_ACCOUNT_IN_USE = "cloud-account-in-use"
+"""Asked (`spacegate.consult.ask`) with a cloud account before deleting it: the
+environments not yet ended that were launched with it."""
+COMPUTE_SERVICE_IN_USE = "compute-service-in-use"
+"""Asked with a compute service before deleting it: the environments running on it."""
 
-@dataclass(frozen=True)
-class CloudAccountView:
-    cloud_account: CloudAccount
-    spaces: list[str]
+# -- what both kinds have alike ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ComputeServiceView:
-    compute_service: ComputeService
-    spaces: list[str]
+def list_resources(
+    session: Session, kind: ResourceKind[Resource], account_id: int
+) -> list[ResourceView[Resource]]:
+    """The account's resources of `kind`, by name, with their spaces."""
+    return kind.views(session, kind.of_account(session, account_id))
+
+
+def get_resource(
+    session: Session, kind: ResourceKind[Resource], account_id: int, name: str
+) -> ResourceView[Resource]:
+    """Raises NotFound (404) for a name the account has no resource of `kind` by."""
+    return kind.views(session, [kind.get(session, account_id, name)])[0]
+
+
+def resources_in_space(
+    session: Session, kind: ResourceKind[Resource], space: Space
+) -> list[Resource]:
+    """The resources of `kind` allowed in `space`."""
+    return kind.in_space(session, space)
+
+
+def delete_resource(
+    session: Session, access: Access, kind: ResourceKind[Resource], name: str
+) -> None:
+    """Raises NotFound (404) for no such resource, Conflict (409) while a live environment
+    uses it."""
+    view = get_resource(session, kind, access.caller.account_id, name)
+    kind.delete(session, access, view.item, view.spaces)
 
 
 # -- cloud accounts ------------------------------------------------------------------------
@@ -76,37 +100,8 @@ CLOUD = ResourceKind(
     audit_type="cloud_account",
     secret="credentials",
     snapshot=_cloud_snapshot,
+    in_use=CLOUD_ACCOUNT_IN_USE,
 )
-
-
-def environments_using_cloud_account(session: Session, cloud_account: CloudAccount) -> list[str]:
-    """Names (with ids) of the environments not yet ended that were launched with this
-    cloud account. Deleting a cloud account is refused (409) while this list is not
-    empty."""
-    return live_environment_names(session, Environment.cloud_account_id == cloud_account.id)
-
-
-def find_cloud_account(session: Session, account_id: int, name: str) -> CloudAccount | None:
-    return CLOUD.find(session, account_id, name)
-
-
-def _cloud_views(session: Session, accounts: Sequence[CloudAccount]) -> list[CloudAccountView]:
-    names = CLOUD.space_names(session, accounts)
-    return [CloudAccountView(a, names[a.id]) for a in accounts]
-
-
-def list_cloud_accounts(session: Session, account_id: int) -> list[CloudAccountView]:
-    return _cloud_views(session, CLOUD.of_account(session, account_id))
-
-
-def get_cloud_account(session: Session, account_id: int, name: str) -> CloudAccountView:
-    """Raises NotFound (404) for a name the account does not have."""
-    return _cloud_views(session, [CLOUD.get(session, account_id, name)])[0]
-
-
-def cloud_accounts_in_space(session: Session, space: Space) -> list[CloudAccount]:
-    """The cloud accounts allowed in `space`."""
-    return CLOUD.in_space(session, space)
 
 
 def create_cloud_account(
@@ -119,7 +114,7 @@ def create_cloud_account(
     details: Mapping[str, Any],
     spaces: list[str],
     credentials: Mapping[str, str],
-) -> CloudAccountView:
+) -> ResourceView[CloudAccount]:
     """Raises InvalidInput (422) for a bad provider, details, credentials or space name,
     Conflict (409) for a name already taken."""
     account_id = access.caller.account_id
@@ -139,7 +134,7 @@ def create_cloud_account(
         credentials_kind=credentials_kind,
     )
     space_names = CLOUD.add(session, access, cloud_account, allowed)
-    return CloudAccountView(cloud_account, space_names)
+    return ResourceView(cloud_account, space_names)
 
 
 def update_cloud_account(
@@ -150,11 +145,11 @@ def update_cloud_account(
     new_name: str | None,
     details: Mapping[str, Any] | None,
     spaces: list[str] | None,
-) -> CloudAccountView:
+) -> ResourceView[CloudAccount]:
     """Rename, replace the details (validated for the account's provider) or the allowed
     spaces; what is None stays. The provider and credentials are not changed here."""
-    view = get_cloud_account(session, access.caller.account_id, name)
-    cloud_account = view.cloud_account
+    view = get_resource(session, CLOUD, access.caller.account_id, name)
+    cloud_account = view.item
     before = _cloud_snapshot(cloud_account, view.spaces)
     if new_name is not None:
         CLOUD.rename(session, cloud_account, new_name)
@@ -165,28 +160,21 @@ def update_cloud_account(
         allowed = resolve_spaces(session, cloud_account.account_id, spaces)
         space_names = CLOUD.allow_in(session, cloud_account, allowed)
     CLOUD.record_update(session, access, cloud_account, before, space_names)
-    return CloudAccountView(cloud_account, space_names)
+    return ResourceView(cloud_account, space_names)
 
 
 def rotate_credentials(
     session: Session, access: Access, box: SecretBox, name: str, credentials: Mapping[str, str]
-) -> CloudAccountView:
+) -> ResourceView[CloudAccount]:
     """Replace the credentials (any accepted shape of the account's provider)."""
-    view = get_cloud_account(session, access.caller.account_id, name)
-    cloud_account = view.cloud_account
+    view = get_resource(session, CLOUD, access.caller.account_id, name)
+    cloud_account = view.item
     kind, plaintext = clean_credentials(Provider(cloud_account.provider), credentials)
     cloud_account.credentials_sealed = box.seal(plaintext)
     cloud_account.credentials_kind = kind
     cloud_account.credentials_changed_at = cloud_account.updated_at = utcnow()
     CLOUD.record_rotation(session, access, cloud_account, credentials_kind=kind)
     return view
-
-
-def delete_cloud_account(session: Session, access: Access, name: str) -> None:
-    """Raises Conflict (409) while an active environment uses the cloud account."""
-    view = get_cloud_account(session, access.caller.account_id, name)
-    using = environments_using_cloud_account(session, view.cloud_account)
-    CLOUD.delete(session, access, view.cloud_account, view.spaces, using=using)
 
 
 def open_credentials(box: SecretBox, cloud_account: CloudAccount) -> dict[str, str]:
@@ -217,15 +205,8 @@ COMPUTE = ResourceKind(
     audit_type="compute_service",
     secret="token",
     snapshot=_compute_snapshot,
+    in_use=COMPUTE_SERVICE_IN_USE,
 )
-
-
-def environments_using_compute_service(
-    session: Session, compute_service: ComputeService
-) -> list[str]:
-    """Names (with ids) of the environments not yet ended that run on this compute
-    service (see `environments_using_cloud_account`)."""
-    return live_environment_names(session, Environment.compute_service_id == compute_service.id)
 
 
 def _clean_api_server(value: str) -> str:
@@ -269,31 +250,6 @@ def _clean_token(value: str) -> str:
     return token
 
 
-def find_compute_service(session: Session, account_id: int, name: str) -> ComputeService | None:
-    return COMPUTE.find(session, account_id, name)
-
-
-def _compute_views(
-    session: Session, services: Sequence[ComputeService]
-) -> list[ComputeServiceView]:
-    names = COMPUTE.space_names(session, services)
-    return [ComputeServiceView(s, names[s.id]) for s in services]
-
-
-def list_compute_services(session: Session, account_id: int) -> list[ComputeServiceView]:
-    return _compute_views(session, COMPUTE.of_account(session, account_id))
-
-
-def get_compute_service(session: Session, account_id: int, name: str) -> ComputeServiceView:
-    """Raises NotFound (404) for a name the account does not have."""
-    return _compute_views(session, [COMPUTE.get(session, account_id, name)])[0]
-
-
-def compute_services_in_space(session: Session, space: Space) -> list[ComputeService]:
-    """The compute services allowed in `space`."""
-    return COMPUTE.in_space(session, space)
-
-
 def create_compute_service(
     session: Session,
     access: Access,
@@ -304,7 +260,7 @@ def create_compute_service(
     namespace: str,
     token: str,
     spaces: list[str],
-) -> ComputeServiceView:
+) -> ResourceView[ComputeService]:
     """Raises InvalidInput (422) for a bad field or space name, Conflict (409) for a
     name already taken."""
     account_id = access.caller.account_id
@@ -324,7 +280,7 @@ def create_compute_service(
         token_sealed=sealed,
     )
     space_names = COMPUTE.add(session, access, compute_service, allowed)
-    return ComputeServiceView(compute_service, space_names)
+    return ResourceView(compute_service, space_names)
 
 
 def update_compute_service(
@@ -336,10 +292,10 @@ def update_compute_service(
     api_server: str | None,
     namespace: str | None,
     spaces: list[str] | None,
-) -> ComputeServiceView:
+) -> ResourceView[ComputeService]:
     """Change what is given; the token is changed by `rotate_token` only."""
-    view = get_compute_service(session, access.caller.account_id, name)
-    service = view.compute_service
+    view = get_resource(session, COMPUTE, access.caller.account_id, name)
+    service = view.item
     before = _compute_snapshot(service, view.spaces)
     if new_name is not None:
         COMPUTE.rename(session, service, new_name)
@@ -352,25 +308,18 @@ def update_compute_service(
         allowed = resolve_spaces(session, service.account_id, spaces)
         space_names = COMPUTE.allow_in(session, service, allowed)
     COMPUTE.record_update(session, access, service, before, space_names)
-    return ComputeServiceView(service, space_names)
+    return ResourceView(service, space_names)
 
 
 def rotate_token(
     session: Session, access: Access, box: SecretBox, name: str, token: str
-) -> ComputeServiceView:
-    view = get_compute_service(session, access.caller.account_id, name)
-    service = view.compute_service
+) -> ResourceView[ComputeService]:
+    view = get_resource(session, COMPUTE, access.caller.account_id, name)
+    service = view.item
     service.token_sealed = box.seal(_clean_token(token))
     service.token_changed_at = service.updated_at = utcnow()
     COMPUTE.record_rotation(session, access, service)
     return view
-
-
-def delete_compute_service(session: Session, access: Access, name: str) -> None:
-    """Raises Conflict (409) while an active environment runs on the compute service."""
-    view = get_compute_service(session, access.caller.account_id, name)
-    using = environments_using_compute_service(session, view.compute_service)
-    COMPUTE.delete(session, access, view.compute_service, view.spaces, using=using)
 
 
 def open_token(box: SecretBox, compute_service: ComputeService) -> str:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 
 from spacegate.access.requires import FullAccessAllSpaces, ManageCloudAccounts, ViewCost
-from spacegate.cost import service
+from spacegate.cost import ingest, service
 from spacegate.cost.schemas import IngestOut, RecordsIn, ReportOut
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput
@@ -131,10 +131,10 @@ def ingest_records(
         raise InvalidInput("The body must be UTF-8 text.") from None
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("text/csv", "application/csv"):
-        records = service.parse_csv(text)
+        records = ingest.parse_csv(text)
     else:
         records = _json_records(text)
-    result = service.ingest(session, access, records, runtime.settings.cost_currency)
+    result = ingest.ingest(session, access, records, runtime.settings.cost_currency)
     return IngestOut(created=result.created, replaced=result.replaced)
 
 

@@ -4,32 +4,27 @@ by environment, blueprint, owner, day, space or a tag.
 - An **estimate** is the environment's hourly cost (the sum of its resources'
   `cost_per_hour`, set by the executors) times the hours it ran that day, from its launch
   to its end (or now).
-- An **ingested** record comes from a billing export (`ingest`). It replaces the
+- An **ingested** record comes from a billing export (`spacegate.cost.ingest`). It replaces the
   estimate of its environment and day; ingesting the same environment and day again
   replaces the record.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from spacegate.audit import service as audit
 from spacegate.cost.models import CostRecord
 from spacegate.db import utcnow
 from spacegate.environments.models import Environment
 from spacegate.errors import InvalidInput
-from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
+from spacegate.spaces.service import space_names
 
 ESTIMATE = "estimate"
 INGESTED = "ingested"
@@ -37,9 +32,7 @@ GROUPS = ("environment", "blueprint", "owner", "day", "space")
 TAG_PREFIX = "tag:"
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
-MAX_RECORDS = 10_000
 DIGITS = 6
-CSV_COLUMNS = ("environment_id", "date", "amount", "currency")
 
 
 @dataclass(frozen=True)
@@ -274,13 +267,7 @@ def account_report(
     session: Session, account_id: int, *, start: date, end: date, group_by: str, currency: str
 ) -> Report:
     rows = cost_rows(session, account_id=account_id, start=start, end=end, currency=currency)
-    names = {
-        space_id: name
-        for space_id, name in session.execute(
-            select(Space.id, Space.name).where(Space.account_id == account_id)
-        )
-    }
-    return summarize(rows, group_by, start, end, names)
+    return summarize(rows, group_by, start, end, space_names(session, account_id))
 
 
 def environment_totals(
@@ -306,124 +293,3 @@ def environment_totals(
         environment_id: [Total(c, _round(a)) for c, a in sorted(by_currency.items())]
         for environment_id, by_currency in sums.items()
     }
-
-
-# -- ingestion ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    created: int
-    replaced: int
-
-
-def parse_csv(text: str) -> list[dict[str, Any]]:
-    """Rows of a CSV with a header naming `environment_id, date, amount[, currency]`."""
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = [name.strip().lower() for name in reader.fieldnames or []]
-        missing = [name for name in CSV_COLUMNS[:3] if name not in header]
-        if missing:
-            raise InvalidInput(
-                f"The CSV header must name {', '.join(CSV_COLUMNS)} (currency is optional); "
-                f"missing: {', '.join(missing)}."
-            )
-        reader.fieldnames = header
-        return [dict(row) for row in reader]
-    except csv.Error as error:
-        raise InvalidInput(f"The CSV cannot be read (line {reader.line_num}): {error}.") from None
-
-
-def _clean_record(
-    raw: Mapping[str, Any], index: int, default_currency: str
-) -> tuple[str, date, float, str]:
-    where = f"Record {index + 1}"
-    environment_id = raw.get("environment_id")
-    if not isinstance(environment_id, str) or not environment_id.strip():
-        raise InvalidInput(f"{where} needs an environment_id.")
-    day_value = raw.get("date") or raw.get("day")
-    try:
-        day = date.fromisoformat(str(day_value).strip())
-    except ValueError:
-        raise InvalidInput(f"{where}: '{day_value}' is not a date (YYYY-MM-DD).") from None
-    try:
-        amount = float(str(raw.get("amount")).strip())
-    except ValueError:
-        raise InvalidInput(f"{where}: the amount must be a number.") from None
-    if not math.isfinite(amount) or amount < 0 or amount > 1e12:
-        raise InvalidInput(f"{where}: the amount must be a number from 0 to 10^12.")
-    currency = str(raw.get("currency") or default_currency).strip().upper()
-    if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
-        raise InvalidInput(f"{where}: the currency must be a three-letter code such as USD.")
-    return environment_id.strip(), day, amount, currency
-
-
-def ingest(
-    session: Session, access: Access, records: Sequence[Mapping[str, Any]], default_currency: str
-) -> IngestResult:
-    """Store cost records of the caller's account, all or none. Raises InvalidInput (422)
-    naming the first bad record (an unknown environment included)."""
-    if not records:
-        raise InvalidInput("Give at least one cost record.")
-    if len(records) > MAX_RECORDS:
-        raise InvalidInput(f"At most {MAX_RECORDS} records can be ingested at once.")
-    cleaned = [_clean_record(raw, i, default_currency) for i, raw in enumerate(records)]
-    account_id = access.caller.account_id
-    ids = {environment_id for environment_id, *_ in cleaned}
-    environments = {
-        environment.public_id: environment
-        for environment in session.scalars(
-            select(Environment).where(
-                Environment.account_id == account_id, Environment.public_id.in_(ids)
-            )
-        )
-    }
-    for index, (environment_id, *_rest) in enumerate(cleaned):
-        if environment_id not in environments:
-            raise InvalidInput(
-                f"Record {index + 1}: there is no environment '{environment_id}' in this account."
-            )
-    existing = {
-        (record.environment_id, record.day): record
-        for record in session.scalars(
-            select(CostRecord).where(
-                CostRecord.environment_id.in_([e.id for e in environments.values()])
-            )
-        )
-    }
-    created = replaced = 0
-    now = utcnow()
-    for environment_id, day, amount, currency in cleaned:
-        environment = environments[environment_id]
-        record = existing.get((environment.id, day))
-        if record is None:
-            record = CostRecord(
-                account_id=account_id,
-                space_id=environment.space_id,
-                environment_id=environment.id,
-                day=day,
-                source=INGESTED,
-                created_at=now,
-                amount=amount,
-                currency=currency,
-                ingested_by=access.caller.email,
-            )
-            session.add(record)
-            existing[(environment.id, day)] = record
-            created += 1
-        else:
-            replaced += 1
-        record.amount = amount
-        record.currency = currency
-        record.ingested_by = access.caller.email
-        record.updated_at = now
-    session.flush()
-    audit.record(
-        session,
-        access.caller.actor,
-        "cost.ingest",
-        target_type="cost",
-        target="records",
-        after={"created": created, "replaced": replaced, "environments": sorted(ids)},
-    )
-    return IngestResult(created, replaced)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from spacegate.access.requires import OperateEnvironments, ViewSpace
 from spacegate.cost.service import environment_totals
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.environments import launch as launching
 from spacegate.environments import service
 from spacegate.environments.models import Environment
 from spacegate.environments.schemas import (
@@ -24,7 +25,6 @@ from spacegate.environments.schemas import (
     LaunchIn,
     LaunchOut,
 )
-from spacegate.errors import InvalidInput
 from spacegate.pagination import CursorQuery, decode_cursor, set_next_cursor
 from spacegate.settings import Settings
 
@@ -51,18 +51,13 @@ def launch(
     may publish), or when a space policy denies it (`PolicyDenied`, every message); 404
     for an unknown blueprint; 409 for one with validation errors; 422 for a bad input,
     tag, duration or cloud account."""
-    if body.source.branch or body.source.commit:
-        raise InvalidInput(
-            "Launching from a branch or a commit is not supported: spacegate launches the "
-            "blueprint as last synced. Leave out branch and commit."
-        )
-    environment = service.launch(
+    environment = launching.launch(
         session,
         access,
         access.space,
         runtime.box,
         runtime.settings,
-        service.LaunchRequest(
+        launching.LaunchRequest(
             name=body.environment_name,
             blueprint_name=body.source.blueprint_name,
             repository_name=body.source.repository_name,
@@ -72,6 +67,8 @@ def launch(
             production=body.production,
             cloud_account=body.cloud_account,
             compute_service=body.compute_service,
+            branch=body.source.branch,
+            commit=body.source.commit,
         ),
     )
     return LaunchOut(id=environment.public_id)

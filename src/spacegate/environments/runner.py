@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.blueprints import git
 from spacegate.blueprints.models import Repository
-from spacegate.blueprints.service import locate_allowed
+from spacegate.blueprints.repositories import locate_allowed
 from spacegate.cloudaccounts.models import CloudAccount
+from spacegate.cloudaccounts.service import open_credentials
 from spacegate.crypto import SecretBox
 from spacegate.db import transaction, utcnow
 from spacegate.environments.executors.base import (
@@ -196,7 +197,7 @@ class Runner:
         if cloud is None:
             return {}
         try:
-            credentials: dict[str, str] = json.loads(self._box.open(cloud.credentials_sealed))
+            credentials = open_credentials(self._box, cloud)
         except ValueError:
             return {}
         details = cloud.details or {}

@@ -5,12 +5,12 @@ blueprint_name}}, computed_status}}`, with spacegate's own fields beside `detail
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from spacegate.cost.service import Total
 from spacegate.environments.durations import format_duration
 from spacegate.environments.models import Environment
 from spacegate.environments.plan import MASK
@@ -101,6 +101,15 @@ class ErrorOut(BaseModel):
     time: str | None = None
 
 
+class Money(Protocol):
+    """An amount in a currency (the cost service's totals)."""
+
+    @property
+    def amount(self) -> float: ...
+    @property
+    def currency(self) -> str: ...
+
+
 class MoneyOut(BaseModel):
     amount: float
     currency: str
@@ -136,7 +145,7 @@ class EnvironmentOut(BaseModel):
     ended_at: datetime | None
 
     @classmethod
-    def of(cls, environment: Environment, space_name: str, cost: list[Total]) -> EnvironmentOut:
+    def of(cls, environment: Environment, space_name: str, cost: Sequence[Money]) -> EnvironmentOut:
         inputs = {
             **environment.inputs,
             **{name: MASK for name in sensitive_input_names(environment)},

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from spacegate.access.requires import Anyone, InviteUsers
 from spacegate.auth.service import issue_session_tokens
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.invitations import service
+from spacegate.invitations import acceptance, listing, mailing, service, terms
 from spacegate.invitations.schemas import (
     AddressResultOut,
     EmailsRequest,
@@ -42,10 +42,10 @@ def invite(
     results = service.invite(
         session,
         access,
-        service.mailing_for(session, access, runtime.box, runtime.settings),
+        mailing.mailing_for(session, access, runtime.box, runtime.settings),
         emails=body.emails,
         account_role=body.account_role,
-        grants=[service.SpaceGrant(s.space_name, s.space_role) for s in body.space_settings()],
+        grants=[terms.SpaceGrant(s.space_name, s.space_role) for s in body.space_settings()],
     )
     count = {
         outcome: sum(1 for r in results if r.result == outcome)
@@ -72,7 +72,7 @@ def list_invitations(
 ) -> list[InvitationOut]:
     """Newest first, with the delivery status and last error of each one's latest email.
     When more follow, `X-Next-Cursor` holds the next page's cursor."""
-    page = service.list_invitations(
+    page = listing.list_invitations(
         session,
         access.caller.account_id,
         status=status,
@@ -86,10 +86,9 @@ def list_invitations(
         InvitationOut(
             email=view.invitation.email,
             status=view.status,
-            account_role=view.invitation.account_role,
+            account_role=view.account_role,
             spaces=[
-                SpaceRoleOut(space_name=g["space_name"], space_role=g["space_role"])
-                for g in view.invitation.spaces
+                SpaceRoleOut(space_name=g.space_name, space_role=g.space_role) for g in view.spaces
             ],
             invited_by=view.invitation.invited_by,
             send_date=view.invitation.sent_at,
@@ -120,7 +119,7 @@ def resend(
         service.resend(
             session,
             access,
-            service.mailing_for(session, access, runtime.box, runtime.settings),
+            mailing.mailing_for(session, access, runtime.box, runtime.settings),
             body.emails,
         )
     )
@@ -134,7 +133,7 @@ def resend(
     responses={404: {"description": "Used, revoked, replaced or expired."}},
 )
 def signup_info(secret: Annotated[str, Path(max_length=200)], session: SessionDep) -> SignupInfo:
-    invitation, account = service.open_invitation(session, secret)
+    invitation, account = acceptance.open_invitation(session, secret)
     return SignupInfo(email=invitation.email, account_name=account.name)
 
 
@@ -148,7 +147,7 @@ def signup_info(secret: Annotated[str, Path(max_length=200)], session: SessionDe
 def signup(body: SignupRequest, session: SessionDep, runtime: RuntimeDep) -> SignupResponse:
     """Creates the user with the invited roles (a space or role removed meanwhile is
     skipped, and said in `notes`) and signs them in."""
-    accepted = service.accept(
+    accepted = acceptance.accept(
         session,
         runtime.passwords,
         secret=body.secret,

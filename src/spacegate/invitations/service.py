@@ -1,4 +1,5 @@
-"""Invitations: invite by email with roles chosen up front, accept, list, resend, revoke.
+"""Invitations: invite by email with roles chosen up front, resend, revoke. Listing is
+`listing.py`, accepting `acceptance.py`, the email `mailing.py`.
 
 An invitation and its email are written in one transaction (the email through the
 outbox), so an invitation is never lost because the mail server was down. A failure
@@ -9,45 +10,37 @@ addresses are validated before anything is written, and those that can still fai
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spacegate.accounts.models import Account
 from spacegate.audit import service as audit
-from spacegate.auth.passwords import Passwords, check_password_policy
-from spacegate.auth.secrets import hash_secret, new_secret
 from spacegate.authz import BuiltinRole, Level, Permission
-from spacegate.crypto import SecretBox
+from spacegate.crypto import hash_secret, new_secret
 from spacegate.db import utcnow
-from spacegate.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from spacegate.grants.cache import mark_changed
-from spacegate.grants.context import Access, Actor
-from spacegate.invitations.models import Invitation, InvitationState
+from spacegate.errors import Conflict, DomainError, Forbidden, InvalidInput
+from spacegate.grants.context import Access
+from spacegate.invitations.mailing import Mailing, enqueue, send
+from spacegate.invitations.models import Invitation, InvitationSpace, InvitationState
+from spacegate.invitations.terms import SpaceGrant, Terms, terms_of
 from spacegate.mail import outbox
-from spacegate.mail.models import OutboxMessage
-from spacegate.mail.render import render
 from spacegate.names import clean_email, email_key
-from spacegate.roles.service import RoleRef, ensure_may_grant, find_role, resolve_role
-from spacegate.settings import Settings
+from spacegate.roles.service import (
+    RoleRef,
+    ensure_may_grant,
+    resolve_role,
+)
 from spacegate.spaces import service as spaces
-from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.spaces.models import Space
 from spacegate.users import service as users
-from spacegate.users.models import User, UserStatus
+from spacegate.users.models import User
 
 MAX_EMAILS = 1000
 
 Outcome = Literal["invited", "added", "refreshed", "revoked", "error"]
-
-
-@dataclass(frozen=True)
-class SpaceGrant:
-    space_name: str
-    space_role: str
 
 
 @dataclass(frozen=True)
@@ -64,22 +57,6 @@ class _Plan:
     account_role: RoleRef
     account_role_given: bool
     grants: list[tuple[Space, RoleRef]]
-
-
-@dataclass
-class Mailing:
-    """What an invitation email needs besides the invitation itself."""
-
-    box: SecretBox
-    settings: Settings
-    inviter_name: str
-    account_name: str
-
-
-def mailing_for(session: Session, access: Access, box: SecretBox, settings: Settings) -> Mailing:
-    """The inviter's side of an invitation email: their name and account."""
-    inviter = users.get_user(session, access.caller.account_id, access.caller.email)
-    return Mailing(box, settings, inviter.display_name, access.caller.account_name)
 
 
 # -- inviting --------------------------------------------------------------------------
@@ -149,7 +126,7 @@ def invite(
         valid[email.lower()] = (position, raw, email)
 
     account_id = access.caller.account_id
-    known = _users_by_key(session, account_id, list(valid))
+    known = users.users_by_email(session, account_id, list(valid))
     pending = _pending_by_key(session, account_id, list(valid))
     fresh: list[tuple[int, str]] = []
     for key, (position, raw, email) in valid.items():
@@ -179,17 +156,6 @@ def invite(
 _IN_CHUNK = 500  # keys per IN (...) list, well under every database's parameter limit
 
 
-def _users_by_key(session: Session, account_id: int, keys: list[str]) -> dict[str, User]:
-    found: dict[str, User] = {}
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start : start + _IN_CHUNK]
-        for user in session.scalars(
-            select(User).where(User.account_id == account_id, User.email_key.in_(chunk))
-        ):
-            found[user.email_key] = user
-    return found
-
-
 def _pending_by_key(session: Session, account_id: int, keys: list[str]) -> dict[str, Invitation]:
     found: dict[str, Invitation] = {}
     for start in range(0, len(keys), _IN_CHUNK):
@@ -205,11 +171,29 @@ def _pending_by_key(session: Session, account_id: int, keys: list[str]) -> dict[
     return found
 
 
-def _grants(plan: _Plan) -> list[dict[str, Any]]:
+def _grants(plan: _Plan) -> list[InvitationSpace]:
     return [
-        {"space_id": space.id, "space_name": space.name, "space_role": role.name}
+        InvitationSpace(
+            space_id=space.id,
+            space_name=space.name,
+            role=role.builtin,
+            custom_role_id=role.custom_id,
+        )
         for space, role in plan.grants
     ]
+
+
+def _plan_terms(plan: _Plan) -> Terms:
+    return Terms(
+        plan.account_role.name,
+        [SpaceGrant(space.name, role.name) for space, role in plan.grants],
+    )
+
+
+def _apply_plan(invitation: Invitation, plan: _Plan) -> None:
+    invitation.account_role = plan.account_role.builtin
+    invitation.account_custom_role_id = plan.account_role.custom_id
+    invitation.grants = _grants(plan)
 
 
 def _create(
@@ -228,8 +212,6 @@ def _create(
             account_id=access.caller.account_id,
             email=email,
             email_key=email.lower(),
-            account_role=plan.account_role.name,
-            spaces=_grants(plan),
             invited_by=access.caller.email,
             secret_hash=hash_secret(secret),
             state=InvitationState.PENDING.value,
@@ -237,18 +219,20 @@ def _create(
             sent_at=now,
             expires_at=expires_at,
         )
+        _apply_plan(invitation, plan)
         created.append((invitation, secret))
     session.add_all([invitation for invitation, _ in created])
     session.flush()  # one multi-row INSERT, for the ids the emails refer to
+    terms = _plan_terms(plan)
     for invitation, secret in created:
-        _enqueue(session, mailing, invitation, secret)
+        enqueue(session, mailing, invitation, terms, secret)
         audit.record(
             session,
             access.caller.actor,
             "invitation.create",
             target_type="invitation",
             target=invitation.email,
-            after=_snapshot(invitation),
+            after=terms.snapshot(),
         )
     session.flush()
     return [invitation for invitation, _ in created]
@@ -258,18 +242,19 @@ def _refresh(
     session: Session, access: Access, mailing: Mailing, plan: _Plan, invitation: Invitation
 ) -> None:
     """A pending invitation invited again: the new roles, a new link, the email again."""
-    before = _snapshot(invitation)
-    invitation.account_role, invitation.spaces = plan.account_role.name, _grants(plan)
+    before = terms_of(session, invitation.account_id, [invitation])[invitation.id]
+    _apply_plan(invitation, plan)
     invitation.invited_by = access.caller.email
-    _send(session, mailing, invitation)
+    terms = _plan_terms(plan)
+    send(session, mailing, invitation, terms)
     audit.record(
         session,
         access.caller.actor,
         "invitation.refresh",
         target_type="invitation",
         target=invitation.email,
-        before=before,
-        after=_snapshot(invitation),
+        before=before.snapshot(),
+        after=terms.snapshot(),
     )
 
 
@@ -287,7 +272,7 @@ def _apply_to_existing_user(session: Session, access: Access, plan: _Plan, user:
             )
         users.set_account_role(session, access, user.email, plan.account_role.name)
     for space, role in plan.grants:
-        if session.get(SpaceMembership, (space.id, user.id)) is None:
+        if not spaces.is_member(session, space, user):
             # `invite` checked the address against the refused domains already.
             spaces.add_member(
                 session, access, space, email=user.email, space_role=role.name, refused_domains=()
@@ -296,117 +281,7 @@ def _apply_to_existing_user(session: Session, access: Access, plan: _Plan, user:
             spaces.set_member_role(session, access, space, user.email, role.name)
 
 
-def _send(session: Session, mailing: Mailing, invitation: Invitation) -> None:
-    """Give the invitation a fresh secret and expiry, and queue its email. Any earlier
-    unsent email of it is cancelled: its link no longer works."""
-    secret = new_secret()
-    now = utcnow()
-    invitation.secret_hash = hash_secret(secret)
-    invitation.sent_at = now
-    invitation.expires_at = now + timedelta(days=mailing.settings.invitation_expiry_days)
-    session.flush()
-    outbox.cancel_pending(session, invitation.id)
-    _enqueue(session, mailing, invitation, secret)
-
-
-def _enqueue(session: Session, mailing: Mailing, invitation: Invitation, secret: str) -> None:
-    """Queue the invitation's email, with the link of `secret`."""
-    mail = render(
-        "invitation",
-        recipient=invitation.email,
-        subject=f"Welcome to {mailing.account_name} on spacegate",
-        context={
-            "inviter": mailing.inviter_name,
-            "account_name": mailing.account_name,
-            "account_role": invitation.account_role,
-            "spaces": invitation.spaces,
-            "link": f"{mailing.settings.base_url()}/signup?secret={secret}",
-            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
-        },
-    )
-    outbox.enqueue(
-        session, mailing.box, mail, account_id=invitation.account_id, invitation_id=invitation.id
-    )
-
-
-# -- reading, resending, revoking --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InvitationView:
-    invitation: Invitation
-    status: str
-    delivery_status: str | None
-    last_error: str | None
-
-
-def status_of(invitation: Invitation, now: datetime | None = None) -> str:
-    if invitation.state == InvitationState.PENDING.value and invitation.expires_at <= (
-        now or utcnow()
-    ):
-        return "expired"
-    return invitation.state
-
-
-@dataclass(frozen=True)
-class InvitationPage:
-    views: list[InvitationView]
-    next_cursor_id: int | None
-    """The id to continue below, when more invitations may follow."""
-
-
-def list_invitations(
-    session: Session,
-    account_id: int,
-    *,
-    status: str | None,
-    space_name: str | None,
-    limit: int = 500,
-    before_id: int | None = None,
-) -> InvitationPage:
-    """Newest first. `status` is filtered in SQL; `space_name` (kept in JSON) after, so
-    a page may hold fewer than `limit` even when more follow."""
-    now = utcnow()
-    query = select(Invitation).where(Invitation.account_id == account_id)
-    if status == "expired":
-        query = query.where(
-            Invitation.state == InvitationState.PENDING.value, Invitation.expires_at <= now
-        )
-    elif status == InvitationState.PENDING.value:
-        query = query.where(
-            Invitation.state == InvitationState.PENDING.value, Invitation.expires_at > now
-        )
-    elif status:
-        query = query.where(Invitation.state == status)
-    if before_id is not None:
-        query = query.where(Invitation.id < before_id)
-    invitations = list(session.scalars(query.order_by(Invitation.id.desc()).limit(limit)))
-    latest: dict[int, OutboxMessage] = {}
-    if invitations:
-        for message in session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.invitation_id.in_([i.id for i in invitations]))
-            .order_by(OutboxMessage.id)
-        ):
-            assert message.invitation_id is not None
-            latest[message.invitation_id] = message
-    views = []
-    for invitation in invitations:
-        if space_name and not any(
-            g["space_name"].lower() == space_name.lower() for g in invitation.spaces
-        ):
-            continue
-        newest = latest.get(invitation.id)
-        views.append(
-            InvitationView(
-                invitation,
-                status_of(invitation, now),
-                newest.status if newest else None,
-                newest.last_error if newest else None,
-            )
-        )
-    more = len(invitations) == limit
-    return InvitationPage(views, invitations[-1].id if more else None)
+# -- resending, revoking ------------------------------------------------------------------
 
 
 def _invitations_for(session: Session, account_id: int, email: str) -> Invitation | None:
@@ -422,7 +297,8 @@ def _invitations_for(session: Session, account_id: int, email: str) -> Invitatio
 def resend(
     session: Session, access: Access, mailing: Mailing, emails: list[str]
 ) -> list[AddressResult]:
-    """A new secret and expiry, and the email again, for pending or expired invitations."""
+    """A new secret and expiry, and the email again, for pending or expired
+    invitations. Raises no domain error: an address without one gets an `error` result."""
     results = []
     for email in emails:
         invitation = _invitations_for(session, access.caller.account_id, email)
@@ -433,7 +309,12 @@ def resend(
             )
             results.append(AddressResult(email, "error", message))
             continue
-        _send(session, mailing, invitation)
+        send(
+            session,
+            mailing,
+            invitation,
+            terms_of(session, invitation.account_id, [invitation])[invitation.id],
+        )
         audit.record(
             session,
             access.caller.actor,
@@ -447,6 +328,8 @@ def resend(
 
 
 def revoke(session: Session, access: Access, emails: list[str]) -> list[AddressResult]:
+    """End pending invitations: their links stop working, unsent emails are cancelled.
+    Raises no domain error: an address without one gets an `error` result."""
     results = []
     for email in emails:
         invitation = _invitations_for(session, access.caller.account_id, email)
@@ -467,114 +350,3 @@ def revoke(session: Session, access: Access, emails: list[str]) -> list[AddressR
         )
         results.append(AddressResult(invitation.email, "revoked"))
     return results
-
-
-# -- accepting --------------------------------------------------------------------------
-
-
-def open_invitation(session: Session, secret: str) -> tuple[Invitation, Account]:
-    """The pending, unexpired invitation of a secret; NotFound once used, revoked or expired."""
-    row = session.execute(
-        select(Invitation, Account)
-        .join(Account, Account.id == Invitation.account_id)
-        .where(Invitation.secret_hash == hash_secret(secret))
-    ).first()
-    if row is None or status_of(row[0]) != InvitationState.PENDING.value:
-        raise NotFound(
-            "This invitation link is not valid: it was used, revoked, replaced or has expired."
-        )
-    invitation, account = row
-    return invitation, account
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    user: User
-    account: Account
-    notes: list[str]
-
-
-def accept(
-    session: Session,
-    passwords: Passwords,
-    *,
-    secret: str,
-    first_name: str,
-    last_name: str,
-    password: str,
-    refused_domains: Collection[str],
-) -> Acceptance:
-    """Create the invited user with the invitation's roles. Raises NotFound (the link
-    no longer works), InvalidInput (a weak password; the address is now on a refused
-    domain), Conflict (already a user)."""
-    invitation, account = open_invitation(session, secret)
-    # The operator may have refused the domain since the invitation was sent.
-    clean_email(invitation.email, refused_domains)
-    check_password_policy(password, email=invitation.email)
-    if users.find_user(session, account.id, invitation.email) is not None:
-        raise Conflict(f"{invitation.email} is already a user of {account.name}; sign in instead.")
-    notes: list[str] = []
-    role = find_role(session, account.id, invitation.account_role)
-    if role is None or role.level is not Level.ACCOUNT:
-        notes.append(
-            f"The account role '{invitation.account_role}' no longer exists; you are a Member."
-        )
-        role = resolve_role(session, account.id, BuiltinRole.MEMBER.value, Level.ACCOUNT)
-    user = User(
-        account_id=account.id,
-        email=invitation.email,
-        email_key=invitation.email_key,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        password_hash=passwords.hash(password),
-        account_role=role.builtin,
-        account_custom_role_id=role.custom_id,
-        status=UserStatus.ACTIVE.value,
-    )
-    session.add(user)
-    session.flush()
-    granted: list[dict[str, Any]] = []
-    for grant in invitation.spaces:
-        # A deleted space's id is set to None (`spaces.service._forget_space_id`).
-        space = session.get(Space, grant["space_id"]) if grant["space_id"] is not None else None
-        if space is None or space.account_id != account.id:
-            notes.append(f"The space '{grant['space_name']}' was deleted; its role was skipped.")
-            continue
-        space_role = find_role(session, account.id, grant["space_role"])
-        if space_role is None or space_role.level is not Level.SPACE:
-            notes.append(
-                f"The role '{grant['space_role']}' no longer exists; "
-                f"space '{space.name}' was skipped."
-            )
-            continue
-        session.add(
-            SpaceMembership(
-                space_id=space.id,
-                user_id=user.id,
-                role=space_role.builtin,
-                custom_role_id=space_role.custom_id,
-            )
-        )
-        granted.append({"space_name": space.name, "space_role": space_role.name})
-    invitation.state = InvitationState.ACCEPTED.value
-    invitation.accepted_at = utcnow()
-    mark_changed(session, account.id, "user", user.id)
-    audit.record(
-        session,
-        Actor(account.id, user.email),
-        "invitation.accept",
-        target_type="invitation",
-        target=user.email,
-        after={"account_role": role.name, "spaces": granted, "skipped": notes},
-    )
-    return Acceptance(user, account, notes)
-
-
-def _snapshot(invitation: Invitation) -> dict[str, Any]:
-    return {
-        "account_role": invitation.account_role,
-        "spaces": [
-            {"space_name": g["space_name"], "space_role": g["space_role"]}
-            for g in invitation.spaces
-        ],
-    }

@@ -57,6 +57,8 @@ def enqueue(
     account_id: int | None,
     invitation_id: int | None = None,
 ) -> OutboxMessage:
+    """Queue `mail` (sealed at rest) in the caller's transaction; the worker
+    delivers it after the commit. Raises no domain error."""
     message = OutboxMessage(
         account_id=account_id,
         invitation_id=invitation_id,

@@ -13,7 +13,7 @@ from spacegate import metrics
 from spacegate.access.requires import Anyone
 from spacegate.db import transaction
 from spacegate.deps import RuntimeDep
-from spacegate.errors import error_body
+from spacegate.http_errors import error_body
 from spacegate.mail.outbox import waiting
 from spacegate.runtime import Runtime
 

@@ -232,7 +232,9 @@ def update_policy(
     data: dict[str, Any] | None,
     enabled: bool | None,
 ) -> SpacePolicy:
-    """Change what is given; a new module or data is compiled again (422 on failure)."""
+    """Change what is given; a new module or data is compiled again. Raises NotFound
+    (404) for no such policy, InvalidInput (422) for a bad field, PolicyCompileError (422)
+    for a module that does not compile, Conflict (409) for a name already taken."""
     policy = get_policy(session, space, name)
     before = _snapshot(policy, space)
     if new_name is not None:
@@ -266,6 +268,7 @@ def update_policy(
 
 
 def delete_policy(session: Session, access: Access, space: Space, name: str) -> None:
+    """Raises NotFound (404) for no such policy."""
     policy = get_policy(session, space, name)
     audit.record(
         session,

@@ -17,14 +17,16 @@ from spacegate.authz.catalog import (
     permissions_allowed_for_level,
 )
 from spacegate.authz.masks import effective_account_mask, mask_of, sorted_permissions
+from spacegate.consult import ask
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
-from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole
-from spacegate.spaces.models import Space, SpaceMembership
-from spacegate.users.models import User
+
+ROLE_HOLDERS = "role-holders"
+"""Asked (`spacegate.consult.ask`) with a custom role's id before deleting it: the
+domains that assign roles (users, spaces) answer where it is held, as sentences."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,16 @@ def find_role(session: Session, account_id: int, name: str) -> RoleRef | None:
         )
     )
     return _custom_ref(custom) if custom else None
+
+
+def assigned_role(session: Session, builtin: str | None, custom_id: int | None) -> RoleRef | None:
+    """The role an assignment names (a built-in one by name, or a custom one by id); None
+    when it names neither, or a custom role that no longer exists."""
+    if builtin is not None:
+        role = builtin_role(builtin)
+        return _builtin_ref(role) if role is not None else None
+    custom = session.get(CustomRole, custom_id) if custom_id is not None else None
+    return _custom_ref(custom) if custom is not None else None
 
 
 def resolve_role(session: Session, account_id: int, name: str, level: Level) -> RoleRef:
@@ -224,6 +236,10 @@ def create_role(
     permissions: list[str] | None,
     template: str | None,
 ) -> RoleRef:
+    """A custom role of the caller's account. Raises InvalidInput (422) for a bad
+    name, an unknown permission or template, or an account permission in a space role;
+    Conflict (409) for a name taken (built-in names included); Forbidden (403) for a
+    permission the caller does not hold (rule 7)."""
     account_id = access.caller.account_id
     name = clean_name(name, "role")
     _ensure_new_name(session, account_id, name)
@@ -265,12 +281,15 @@ def update_role(
     description: str | None,
     permissions: list[str] | None,
 ) -> RoleRef:
+    """Rename (pending invitations and every assignment follow: they hold the role
+    by id), describe, or replace the permissions. Raises NotFound (404) for no such role,
+    Forbidden (403) for a built-in role or a permission the caller does not hold,
+    InvalidInput (422) for a bad name or permission, Conflict (409) for a name taken."""
     role = get_custom_role(session, access.caller.account_id, current_name)
     before = _snapshot(role)
     if name is not None:
         new_name = clean_name(name, "role")
         _ensure_new_name(session, role.account_id, new_name, except_id=role.id)
-        _retarget_invitations(session, role, new_name)
         role.name, role.name_key = new_name, new_name.lower()
         mark_changed(session, role.account_id, "role", role.id)  # names show in explanations
     if description is not None:
@@ -294,15 +313,17 @@ def update_role(
 
 
 def delete_role(session: Session, access: Access, name: str) -> None:
+    """Delete a custom role. Pending invitations that grant it lose it (foreign keys set
+    NULL; sign-up then says so). Raises NotFound (404) for no such role, Forbidden (403)
+    for a built-in one, RoleInUse (409), listing where, while a user holds it."""
     role = get_custom_role(session, access.caller.account_id, name)
-    assignments = role_assignments(session, role.id)
+    assignments = ask(session, ROLE_HOLDERS, role.id)
     if assignments:
         raise RoleInUse(
             f"The role '{role.name}' is still assigned ({'; '.join(assignments)}); "
             "change those assignments first.",
             details={"assignments": assignments},
         )
-    _retarget_invitations(session, role, None)
     audit.record(
         session,
         access.caller.actor,
@@ -313,49 +334,6 @@ def delete_role(session: Session, access: Access, name: str) -> None:
     )
     session.delete(role)
     mark_changed(session, role.account_id, "role", role.id)
-
-
-def _retarget_invitations(session: Session, role: CustomRole, new_name: str | None) -> None:
-    """Pending invitations name their roles, and sign-up resolves the names then; keep
-    them on the role they were checked against (rule 4), whatever later takes its name.
-    A rename follows the role; a deletion leaves the account role Member and drops the
-    space grant."""
-    old_key = role.name_key
-    pending = session.scalars(
-        select(Invitation).where(
-            Invitation.account_id == role.account_id,
-            Invitation.state == InvitationState.PENDING.value,
-        )
-    )
-    for invitation in pending:
-        if Level(role.level) is Level.ACCOUNT:
-            if invitation.account_role.lower() == old_key:
-                invitation.account_role = new_name or BuiltinRole.MEMBER.value
-            continue
-        if not any(grant["space_role"].lower() == old_key for grant in invitation.spaces):
-            continue
-        invitation.spaces = [
-            {**grant, "space_role": new_name} if grant["space_role"].lower() == old_key else grant
-            for grant in invitation.spaces
-            if new_name is not None or grant["space_role"].lower() != old_key
-        ]
-
-
-def role_assignments(session: Session, role_id: int) -> list[str]:
-    """Where a custom role is assigned, as sentences a person can act on."""
-    account_holders = session.scalars(
-        select(User.email).where(User.account_custom_role_id == role_id).order_by(User.email_key)
-    )
-    space_holders = session.execute(
-        select(User.email, Space.name)
-        .join(SpaceMembership, SpaceMembership.user_id == User.id)
-        .join(Space, Space.id == SpaceMembership.space_id)
-        .where(SpaceMembership.custom_role_id == role_id)
-        .order_by(Space.name_key, User.email_key)
-    )
-    return [f"account role of {email}" for email in account_holders] + [
-        f"space role of {email} in space '{space}'" for email, space in space_holders
-    ]
 
 
 def _snapshot(role: CustomRole) -> dict[str, object]:

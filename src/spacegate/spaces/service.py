@@ -1,4 +1,8 @@
-"""Spaces and memberships. A membership grants its space role in that space only."""
+"""Spaces and memberships. A membership grants its space role in that space only.
+
+Deleting a space asks the domains above (`SPACE_DELETION`, see `spacegate.consult`)
+what keeps it; environments answer with those still running there.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from spacegate.audit import service as audit
-from spacegate.auth.models import Token, TokenKind
 from spacegate.authz import BuiltinRole, Level, Permission
 from spacegate.authz.masks import sorted_permissions
-from spacegate.environments.live import live_environment_names
-from spacegate.environments.models import Environment
+from spacegate.consult import ask
 from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
-from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name, email_key
 from spacegate.roles.service import (
+    RoleRef,
     custom_role_names,
     ensure_may_grant,
     ensure_may_manage_holder,
@@ -30,8 +32,13 @@ from spacegate.roles.service import (
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users import service as users
 from spacegate.users.models import User
+from spacegate.users.service import SpaceRoleView, UserView
 
 COLORS = ("blue", "green", "orange", "purple", "red", "teal", "yellow", "grey")
+
+SPACE_DELETION = "space-deletion"
+"""Asked (`spacegate.consult.ask`) with the space before deleting it: the domains above
+answer with what must end first (environments: those still running)."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,27 @@ def find_space(session: Session, account_id: int, name: str) -> Space | None:
     )
 
 
-def visible_spaces(session: Session, access: Access) -> list[Space]:
-    spaces = session.scalars(
-        select(Space).where(Space.account_id == access.caller.account_id).order_by(Space.name_key)
+def get_space(session: Session, space_id: int) -> Space | None:
+    return session.get(Space, space_id)
+
+
+def account_spaces(session: Session, account_id: int) -> list[Space]:
+    """Every space of the account, by name: for administrators, who see them all."""
+    return list(
+        session.scalars(
+            select(Space).where(Space.account_id == account_id).order_by(Space.name_key)
+        )
     )
+
+
+def space_names(session: Session, account_id: int) -> dict[int, str]:
+    """The names of the account's spaces, by id."""
+    return {space.id: space.name for space in account_spaces(session, account_id)}
+
+
+def visible_spaces(session: Session, access: Access) -> list[Space]:
+    """The spaces the caller sees (rule 3), by name."""
+    spaces = account_spaces(session, access.caller.account_id)
     return [space for space in spaces if access.can_see_space(space.id)]
 
 
@@ -84,6 +108,8 @@ def _ensure_free_name(
 def create_space(
     session: Session, access: Access, *, name: str, color: str | None, icon: str | None
 ) -> Space:
+    """Raises InvalidInput (422) for a bad name, color or icon, Conflict (409) for a
+    name another space of the account has."""
     account_id = access.caller.account_id
     name = clean_name(name, "space")
     _ensure_free_name(session, account_id, name)
@@ -117,6 +143,8 @@ def update_space(
     color: str | None,
     icon: str | None,
 ) -> Space:
+    """Rename, recolor or change the icon; what is None stays. Raises InvalidInput
+    (422) for a bad name, color or icon, Conflict (409) for a name another space has."""
     before = {"name": space.name, "color": space.color, "icon": space.icon}
     if name is not None:
         new_name = clean_name(name, "space")
@@ -141,9 +169,11 @@ def update_space(
 
 
 def delete_space(session: Session, access: Access, space: Space) -> None:
-    """Refused (409) while environments of the space still run: they must be ended
-    first, or their cloud resources would be left behind with no owner."""
-    running = live_environment_names(session, Environment.space_id == space.id)
+    """Delete the space with its memberships; pending invitations into it keep the grant
+    without the space (sign-up says it was skipped), narrowed tokens lose it. Raises
+    Conflict (409) while environments of the space still run: they must be ended first,
+    or their cloud resources would be left behind with no owner."""
+    running = ask(session, SPACE_DELETION, space)
     if running:
         raise Conflict(
             f"Space '{space.name}' still has running environments ({', '.join(running)}); "
@@ -162,37 +192,69 @@ def delete_space(session: Session, access: Access, space: Space) -> None:
         target=space.name,
         before={"members": members},
     )
-    _forget_space_id(session, space)
     session.delete(space)
     mark_changed(session, space.account_id, "space", space.id)
 
 
-def _forget_space_id(session: Session, space: Space) -> None:
-    """Drop a deleted space's id from what keeps space ids without a foreign key: on
-    SQLite the newest space's id goes, once it is deleted, to the next space created,
-    which must not inherit a pending invitation's role or an API token's narrowing.
-    An invitation keeps the grant with no id, so sign-up can say it was skipped."""
-    pending = session.scalars(
-        select(Invitation).where(
-            Invitation.account_id == space.account_id,
-            Invitation.state == InvitationState.PENDING.value,
-        )
-    )
-    for invitation in pending:
-        if any(grant.get("space_id") == space.id for grant in invitation.spaces):
-            invitation.spaces = [
-                {**grant, "space_id": None} if grant.get("space_id") == space.id else grant
-                for grant in invitation.spaces
-            ]
-    tokens = session.scalars(
-        select(Token).where(Token.account_id == space.account_id, Token.kind == TokenKind.API)
-    )
-    for token in tokens:
-        if token.space_ids and space.id in token.space_ids:
-            token.space_ids = [space_id for space_id in token.space_ids if space_id != space.id]
-
-
 # -- members ---------------------------------------------------------------------------
+
+
+def user_views(session: Session, account_id: int, users_: list[User]) -> list[UserView]:
+    """Users with their role names and spaces, in two queries whatever the page size."""
+    names = custom_role_names(session, account_id)
+    spaces: dict[int, list[SpaceRoleView]] = {user.id: [] for user in users_}
+    rows = session.execute(
+        select(
+            SpaceMembership.user_id,
+            Space.name,
+            SpaceMembership.role,
+            SpaceMembership.custom_role_id,
+        )
+        .join(Space, Space.id == SpaceMembership.space_id)
+        .where(SpaceMembership.user_id.in_(list(spaces)))
+        .order_by(Space.name_key)
+    )
+    for user_id, space, builtin, custom in rows:
+        spaces[user_id].append(SpaceRoleView(space, role_name(builtin, custom, names)))
+    full_access = users.full_access_roles(session, account_id)
+    return [
+        UserView(
+            user,
+            role_name(user.account_role, user.account_custom_role_id, names),
+            (user.account_role or user.account_custom_role_id) in full_access,
+            spaces[user.id],
+        )
+        for user in users_
+    ]
+
+
+def user_view(session: Session, user: User) -> UserView:
+    return user_views(session, user.account_id, [user])[0]
+
+
+def space_role_name(session: Session, space_id: int, user_id: int) -> str | None:
+    """The name of the user's role in the space; None when they are not a member."""
+    membership = session.get(SpaceMembership, (space_id, user_id))
+    if membership is None:
+        return None
+    if membership.role is not None:
+        return membership.role
+    space = session.get(Space, space_id)
+    assert space is not None, "a membership's space exists"
+    return custom_role_names(session, space.account_id).get(membership.custom_role_id or 0)
+
+
+def space_role_holders(session: Session, role_id: int) -> list[str]:
+    """Who holds the custom space role where, as sentences a person can act on (the
+    answer to `roles.service.ROLE_HOLDERS`)."""
+    holders = session.execute(
+        select(User.email, Space.name)
+        .join(SpaceMembership, SpaceMembership.user_id == User.id)
+        .join(Space, Space.id == SpaceMembership.space_id)
+        .where(SpaceMembership.custom_role_id == role_id)
+        .order_by(Space.name_key, User.email_key)
+    )
+    return [f"space role of {email} in space '{space}'" for email, space in holders]
 
 
 def members(session: Session, space: Space) -> list[MemberView]:
@@ -224,17 +286,33 @@ def _membership(session: Session, space: Space, user: User) -> SpaceMembership |
     return session.get(SpaceMembership, (space.id, user.id))
 
 
+def is_member(session: Session, space: Space, user: User) -> bool:
+    return _membership(session, space, user) is not None
+
+
 def _account_user(
     session: Session, space: Space, email: str, refused_domains: Collection[str] = ()
 ) -> User:
-    """Rule 4: only users who already belong to the account can be added to a space."""
-    key = email_key(email, refused_domains)
-    user = session.scalar(
-        select(User).where(User.account_id == space.account_id, User.email_key == key)
-    )
+    """Rule 4: only users who already belong to the account can be added to a space. An
+    address on a refused domain is refused (InvalidInput) before it is looked up."""
+    email_key(email, refused_domains)
+    user = users.find_user(session, space.account_id, email)
     if user is None:
         raise NotFound(f"There is no user '{email}' in this account; invite them first.")
     return user
+
+
+def add_membership(session: Session, space: Space, user: User, role: RoleRef) -> SpaceMembership:
+    """The one way a membership comes to be: `user` holds `role` in `space`. Checks no
+    permission and writes no audit event (the caller has done the one and writes the
+    other: `add_member`, or an invitation's sign-up)."""
+    membership = SpaceMembership(
+        space_id=space.id, user_id=user.id, role=role.builtin, custom_role_id=role.custom_id
+    )
+    session.add(membership)
+    session.flush()
+    mark_changed(session, space.account_id, "user", user.id)
+    return membership
 
 
 def add_member(
@@ -260,12 +338,7 @@ def add_member(
         )
     if _membership(session, space, user) is not None:
         raise Conflict(f"{user.email} is already a member of space '{space.name}'.")
-    membership = SpaceMembership(
-        space_id=space.id, user_id=user.id, role=role.builtin, custom_role_id=role.custom_id
-    )
-    session.add(membership)
-    session.flush()
-    mark_changed(session, space.account_id, "user", user.id)
+    membership = add_membership(session, space, user, role)
     audit.record(
         session,
         access.caller.actor,
@@ -293,6 +366,9 @@ def _existing_membership(
 def set_member_role(
     session: Session, access: Access, space: Space, email: str, space_role: str
 ) -> MemberView:
+    """Raises InvalidInput (422) for an unknown role, Forbidden (403) for a role, or a
+    member's current role, beyond the caller's own in the space, NotFound (404) for an
+    email that is not a user of the account or not a member."""
     role = resolve_role(session, space.account_id, space_role, Level.SPACE)
     ensure_may_grant(access, role, space.id)
     user = _account_user(session, space, email)
@@ -315,6 +391,8 @@ def set_member_role(
 
 
 def remove_member(session: Session, access: Access, space: Space, email: str) -> None:
+    """Raises NotFound (404) for an email that is not a user of the account or not a
+    member, Forbidden (403) for a member whose role goes beyond the caller's own."""
     user = _account_user(session, space, email)
     membership = _existing_membership(session, access, space, user)
     names = custom_role_names(session, space.account_id)

@@ -27,7 +27,7 @@ from spacegate.access.requires import (
 )
 from spacegate.blueprints import service as blueprints
 from spacegate.deps import SessionDep
-from spacegate.tags import service
+from spacegate.tags import rules, service, values
 from spacegate.tags.schemas import (
     TagCreate,
     TagLimitOut,
@@ -48,7 +48,7 @@ SPACE_TAGS = "/api/spaces/{space}/settings/tags"
 BLUEPRINT_TAGS = "/api/spaces/{space}/repositories/{repo}/blueprints/{bp}/settings/tags"
 
 
-def value_out(view: service.ValueView) -> TagValueOut:
+def value_out(view: values.ValueView) -> TagValueOut:
     tag = view.tag
     return TagValueOut(
         name=tag.name,
@@ -147,7 +147,7 @@ def set_tag_limit(
 def list_space_tags(access: ViewSpace, session: SessionDep) -> list[TagValueOut]:
     """Every tag whose value may be set in a space (scope `space` or lower), with the
     value that applies in this space and where it is set."""
-    return [value_out(view) for view in service.space_tags(session, access.space)]
+    return [value_out(view) for view in values.space_tags(session, access.space)]
 
 
 @router.post(
@@ -161,13 +161,13 @@ def create_space_tag(
 ) -> TagValueOut:
     """404 for an unknown tag; 422 when the tag's scope does not allow space values or
     the value is not a possible one; 409 when the space has a value already (PUT)."""
-    view = service.set_space_tag(session, access, access.space, body.name, body.value, create=True)
+    view = values.set_space_tag(session, access, access.space, body.name, body.value, create=True)
     return value_out(view)
 
 
 @router.get(f"{SPACE_TAGS}/{{name}}", summary="One tag in the space", response_model=TagValueOut)
 def get_space_tag(name: TagName, access: ViewSpace, session: SessionDep) -> TagValueOut:
-    return value_out(service.space_tag(session, access.space, name))
+    return value_out(values.space_tag(session, access.space, name))
 
 
 @router.put(
@@ -176,8 +176,8 @@ def get_space_tag(name: TagName, access: ViewSpace, session: SessionDep) -> TagV
 def set_space_tag(
     name: TagName, body: TagValueSet, access: ManageSpaceTags, session: SessionDep
 ) -> TagValueOut:
-    service.check_body_name(name, body.name)
-    view = service.set_space_tag(session, access, access.space, name, body.value, create=False)
+    rules.check_body_name(name, body.name)
+    view = values.set_space_tag(session, access, access.space, name, body.value, create=False)
     return value_out(view)
 
 
@@ -186,7 +186,7 @@ def set_space_tag(
 )
 def unset_space_tag(name: TagName, access: ManageSpaceTags, session: SessionDep) -> Response:
     """The space goes back to the tag's default."""
-    service.unset_space_tag(session, access, access.space, name)
+    values.unset_space_tag(session, access, access.space, name)
     return Response(status_code=204)
 
 
@@ -208,7 +208,7 @@ def list_blueprint_tags(
     """Every tag whose value may be set on a blueprint (scope `blueprint` or
     `environment`), with the value that applies to it and where it is set."""
     view = _blueprint(session, access, repo, bp)
-    return [value_out(v) for v in service.blueprint_tags(session, access.space, view.blueprint)]
+    return [value_out(v) for v in values.blueprint_tags(session, access.space, view.blueprint)]
 
 
 @router.post(
@@ -226,7 +226,7 @@ def create_blueprint_tag(
 ) -> TagValueOut:
     """As for a space; the blueprint may be published or not."""
     view = _blueprint(session, access, repo, bp)
-    result = service.set_blueprint_tag(
+    result = values.set_blueprint_tag(
         session,
         access,
         access.space,
@@ -246,7 +246,7 @@ def get_blueprint_tag(
     repo: RepoName, bp: BlueprintName, name: TagName, access: BrowseCatalog, session: SessionDep
 ) -> TagValueOut:
     view = _blueprint(session, access, repo, bp)
-    return value_out(service.blueprint_tag(session, access.space, view.blueprint, name))
+    return value_out(values.blueprint_tag(session, access.space, view.blueprint, name))
 
 
 @router.put(
@@ -262,9 +262,9 @@ def set_blueprint_tag(
     access: ManageBlueprintTags,
     session: SessionDep,
 ) -> TagValueOut:
-    service.check_body_name(name, body.name)
+    rules.check_body_name(name, body.name)
     view = _blueprint(session, access, repo, bp)
-    result = service.set_blueprint_tag(
+    result = values.set_blueprint_tag(
         session,
         access,
         access.space,
@@ -291,7 +291,7 @@ def unset_blueprint_tag(
 ) -> Response:
     """The blueprint goes back to the space's value or the default."""
     view = _blueprint(session, access, repo, bp)
-    service.unset_blueprint_tag(
+    values.unset_blueprint_tag(
         session, access, access.space, view.repository_name, view.blueprint, name
     )
     return Response(status_code=204)

@@ -17,7 +17,7 @@ from spacegate.authz.masks import sorted_permissions
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
 from spacegate.roles.service import custom_role_names, role_name
-from spacegate.spaces.service import visible_spaces
+from spacegate.spaces import service as spaces
 from spacegate.users import service
 from spacegate.users.models import UserStatus
 from spacegate.users.schemas import MeOut, SpacePermissionsOut, UserCreate, UserOut
@@ -41,13 +41,15 @@ def list_users(
         session, access.caller.account_id, query=q, limit=limit, after_id=decode_cursor(cursor)
     )
     set_next_cursor(response, [user.id for user in users], limit)
-    return [UserOut.of(view) for view in service.views(session, access.caller.account_id, users)]
+    return [
+        UserOut.of(view) for view in spaces.user_views(session, access.caller.account_id, users)
+    ]
 
 
 @router.get("/accounts/users/{email}", summary="One user", response_model=UserOut)
 def get_user(email: Email, access: Administration, session: SessionDep) -> UserOut:
     user = service.get_user(session, access.caller.account_id, email)
-    return UserOut.of(service.views(session, access.caller.account_id, [user])[0])
+    return UserOut.of(spaces.user_view(session, user))
 
 
 @router.post(
@@ -76,7 +78,7 @@ def add_user(
         account_role=body.account_role,
         refused_domains=runtime.settings.refused_email_domains,
     )
-    return UserOut.of(service.views(session, access.caller.account_id, [user])[0])
+    return UserOut.of(spaces.user_view(session, user))
 
 
 @router.delete(
@@ -102,7 +104,8 @@ def set_account_role(
         str, Query(max_length=200, description="`Admin`, `Member` or a custom account role.")
     ],
 ) -> UserOut:
-    return UserOut.of(service.set_account_role(session, access, email, value))
+    user = service.set_account_role(session, access, email, value)
+    return UserOut.of(spaces.user_view(session, user))
 
 
 @router.delete(
@@ -111,7 +114,8 @@ def set_account_role(
     response_model=UserOut,
 )
 def unset_account_role(email: Email, access: ManageAccountUsers, session: SessionDep) -> UserOut:
-    return UserOut.of(service.set_account_role(session, access, email, BuiltinRole.MEMBER.value))
+    user = service.set_account_role(session, access, email, BuiltinRole.MEMBER.value)
+    return UserOut.of(spaces.user_view(session, user))
 
 
 @router.put(
@@ -127,7 +131,8 @@ def set_status(
 ) -> UserOut:
     """Deactivation keeps the user and their roles but ends their tokens and blocks
     sign-in; the last active Account Admin cannot be deactivated (409)."""
-    return UserOut.of(service.set_status(session, access, email, UserStatus(value)))
+    user = service.set_status(session, access, email, UserStatus(value))
+    return UserOut.of(spaces.user_view(session, user))
 
 
 @router.get("/me", summary="Who am I, and what may I do", response_model=MeOut)
@@ -138,7 +143,7 @@ def me(access: SignedInAccess, session: SessionDep, runtime: RuntimeDep) -> MeOu
     names = custom_role_names(session, access.caller.account_id)
     space_roles = {
         view.space_name: view.space_role
-        for view in service.views(session, access.caller.account_id, [user])[0].member_in_spaces
+        for view in spaces.user_view(session, user).member_in_spaces
     }
     return MeOut(
         email=user.email,
@@ -157,6 +162,6 @@ def me(access: SignedInAccess, session: SessionDep, runtime: RuntimeDep) -> MeOu
                 space_role=space_roles.get(space.name),
                 permissions=[p.value for p in sorted_permissions(access.mask(space.id))],
             )
-            for space in visible_spaces(session, access)
+            for space in spaces.visible_spaces(session, access)
         ],
     )

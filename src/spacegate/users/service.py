@@ -1,7 +1,10 @@
-"""Account users: listing, direct add, removal, account roles and status.
+"""Account users: the one way a user is created, listing, direct add, removal, account
+roles and status.
 
 Every path that could leave the account without an active Account Admin goes through
-`_ensure_another_active_admin`, which first locks the account row (rule 5).
+`_ensure_another_active_admin`, which first locks the account row (rule 5). A user's
+tokens are auth's: they end with a removed user (foreign key) and, on deactivation, when
+this tells `USER_DEACTIVATED` (see `spacegate.consult`).
 """
 
 from __future__ import annotations
@@ -13,9 +16,8 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from spacegate.audit import service as audit
-from spacegate.auth import service as auth_service
-from spacegate.auth.passwords import Passwords, check_password_policy
 from spacegate.authz import BuiltinRole, Level, Permission
+from spacegate.consult import tell
 from spacegate.errors import Conflict, LastAdmin, NotFound
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
@@ -27,10 +29,13 @@ from spacegate.roles.service import (
     ensure_may_manage_holder,
     list_roles,
     resolve_role,
-    role_name,
 )
-from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users.models import User, UserStatus
+from spacegate.users.passwords import Passwords, check_password_policy
+
+USER_DEACTIVATED = "user-deactivated"
+"""Told (`spacegate.consult.tell`) with the user's id when a user is deactivated; auth
+ends their tokens then (rule 6), so that a reactivation revives none of them."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ def find_user(session: Session, account_id: int, email: str) -> User | None:
     )
 
 
+def get_user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
 def get_user(session: Session, account_id: int, email: str) -> User:
     user = find_user(session, account_id, email)
     if user is None:
@@ -60,33 +69,36 @@ def get_user(session: Session, account_id: int, email: str) -> User:
     return user
 
 
-def views(session: Session, account_id: int, users: list[User]) -> list[UserView]:
-    """Users with their role names and spaces, in two queries whatever the page size."""
-    names = custom_role_names(session, account_id)
-    spaces: dict[int, list[SpaceRoleView]] = {user.id: [] for user in users}
-    rows = session.execute(
-        select(
-            SpaceMembership.user_id,
-            Space.name,
-            SpaceMembership.role,
-            SpaceMembership.custom_role_id,
-        )
-        .join(Space, Space.id == SpaceMembership.space_id)
-        .where(SpaceMembership.user_id.in_(list(spaces)))
-        .order_by(Space.name_key)
+_IN_CHUNK = 500  # keys per IN (...) list, well under every database's parameter limit
+
+
+def users_by_email(session: Session, account_id: int, emails: list[str]) -> dict[str, User]:
+    """The account's users with these emails, by lowercased email, in a query per 500."""
+    keys = [email.strip().lower() for email in emails]
+    found: dict[str, User] = {}
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        for user in session.scalars(
+            select(User).where(User.account_id == account_id, User.email_key.in_(chunk))
+        ):
+            found[user.email_key] = user
+    return found
+
+
+def account_role_name(session: Session, user: User) -> str:
+    """The name of the user's account role."""
+    if user.account_role is not None:
+        return user.account_role
+    return custom_role_names(session, user.account_id).get(user.account_custom_role_id or 0, "")
+
+
+def account_role_holders(session: Session, role_id: int) -> list[str]:
+    """Who holds the custom account role, as sentences a person can act on (the answer
+    to `roles.service.ROLE_HOLDERS`)."""
+    holders = session.scalars(
+        select(User.email).where(User.account_custom_role_id == role_id).order_by(User.email_key)
     )
-    for user_id, space, builtin, custom in rows:
-        spaces[user_id].append(SpaceRoleView(space, role_name(builtin, custom, names)))
-    full_access = full_access_roles(session, account_id)
-    return [
-        UserView(
-            user,
-            role_name(user.account_role, user.account_custom_role_id, names),
-            (user.account_role or user.account_custom_role_id) in full_access,
-            spaces[user.id],
-        )
-        for user in users
-    ]
+    return [f"account role of {email}" for email in holders]
 
 
 def full_access_roles(session: Session, account_id: int) -> set[str | int | None]:
@@ -125,27 +137,27 @@ def _apply_account_role(user: User, role: RoleRef) -> None:
     user.account_custom_role_id = role.custom_id
 
 
-def add_user(
+def create_user(
     session: Session,
-    access: Access,
     passwords: Passwords,
     *,
+    account_id: int,
     email: str,
     first_name: str,
     last_name: str,
     password: str | None,
-    account_role: str | None,
-    refused_domains: Collection[str],
+    role: RoleRef,
+    refused_domains: Collection[str] = (),
 ) -> User:
-    """Add a user directly, without an invitation (API only, as in Torque). Raises
-    InvalidInput (a bad address, one on a refused domain, no such role, a weak
-    password), Forbidden (a role beyond the caller's), Conflict (already a user)."""
-    account_id = access.caller.account_id
+    """The one way a user comes to be (setup's first Admin, a direct add, an accepted
+    invitation): active, with `role` as account role and `password` (none: no password
+    sign-in yet). Checks no permission and writes no audit event: the caller has done
+    the one and writes the other, saying why.
+
+    Raises InvalidInput (422) for a bad email, one on a domain in `refused_domains`, or
+    a password the policy refuses, Conflict (409) for an email that is already a user of
+    the account."""
     email = clean_email(email, refused_domains)
-    role = resolve_role(
-        session, account_id, account_role or BuiltinRole.MEMBER.value, Level.ACCOUNT
-    )
-    ensure_may_grant(access, role, None)
     if find_user(session, account_id, email) is not None:
         raise Conflict(f"'{email}' is already a user of this account.", field="email")
     if password is not None:
@@ -163,12 +175,47 @@ def add_user(
     session.add(user)
     session.flush()
     mark_changed(session, account_id, "user", user.id)
+    return user
+
+
+def add_user(
+    session: Session,
+    access: Access,
+    passwords: Passwords,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    password: str | None,
+    account_role: str | None,
+    refused_domains: Collection[str],
+) -> User:
+    """Add a user directly, without an invitation (API only, as in Torque). Raises
+    InvalidInput (422) for a bad email, one on a refused domain, a bad role or password,
+    Forbidden (403) for a role beyond the caller's own (rule 4), Conflict (409) for an
+    email already a user."""
+    account_id = access.caller.account_id
+    email = clean_email(email, refused_domains)
+    role = resolve_role(
+        session, account_id, account_role or BuiltinRole.MEMBER.value, Level.ACCOUNT
+    )
+    ensure_may_grant(access, role, None)
+    user = create_user(
+        session,
+        passwords,
+        account_id=account_id,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        password=password,
+        role=role,
+    )
     audit.record(
         session,
         access.caller.actor,
         "user.add",
         target_type="user",
-        target=email,
+        target=user.email,
         after={"account_role": role.name},
     )
     return user
@@ -231,10 +278,12 @@ def _ensure_another_active_admin(session: Session, user: User, doing: str) -> No
 
 
 def remove_user(session: Session, access: Access, email: str) -> None:
+    """Remove the user and, with them (foreign keys), their memberships and every token.
+    Raises NotFound (404) for no such user, Forbidden (403) for a user whose role goes
+    beyond the caller's own, LastAdmin (409) for the last active Account Admin."""
     user = _lock_account_and_get_user(session, access.caller.account_id, email)
     _ensure_may_manage(access, user)
     _ensure_another_active_admin(session, user, "remove them")
-    auth_service.revoke_all_for_user(session, user.id)
     audit.record(
         session,
         access.caller.actor,
@@ -246,15 +295,17 @@ def remove_user(session: Session, access: Access, email: str) -> None:
     session.delete(user)
 
 
-def set_account_role(session: Session, access: Access, email: str, role_name_: str) -> UserView:
+def set_account_role(session: Session, access: Access, email: str, role_name_: str) -> User:
+    """Raises NotFound (404) for no such user, InvalidInput (422) for an unknown role or
+    one of the wrong level, Forbidden (403) for a user or role beyond the caller's own,
+    LastAdmin (409) when it would demote the last active Account Admin."""
     account_id = access.caller.account_id
     # The user the path names comes first: no such user is 404 whatever role is asked.
     user = _lock_account_and_get_user(session, account_id, email)
     _ensure_may_manage(access, user)
     role = resolve_role(session, account_id, role_name_, Level.ACCOUNT)
     ensure_may_grant(access, role, None)
-    names = custom_role_names(session, account_id)
-    before = role_name(user.account_role, user.account_custom_role_id, names)
+    before = account_role_name(session, user)
     if role.builtin != BuiltinRole.ADMIN.value:
         _ensure_another_active_admin(session, user, f"make them {role.name}")
     _apply_account_role(user, role)
@@ -268,17 +319,20 @@ def set_account_role(session: Session, access: Access, email: str, role_name_: s
         before={"account_role": before},
         after={"account_role": role.name},
     )
-    return views(session, account_id, [user])[0]
+    return user
 
 
-def set_status(session: Session, access: Access, email: str, status: UserStatus) -> UserView:
+def set_status(session: Session, access: Access, email: str, status: UserStatus) -> User:
+    """Deactivate (blocks sign-in and ends every token, rule 6) or reactivate. Raises
+    NotFound (404) for no such user, Forbidden (403) for a user beyond the caller's own,
+    LastAdmin (409) when it would deactivate the last active Account Admin."""
     account_id = access.caller.account_id
     user = _lock_account_and_get_user(session, account_id, email)
     _ensure_may_manage(access, user)
     before = user.status
     if status is UserStatus.INACTIVE:
         _ensure_another_active_admin(session, user, "deactivate them")
-        auth_service.revoke_all_for_user(session, user.id)
+        tell(session, USER_DEACTIVATED, user.id)
     user.status = status.value
     session.flush()
     if before != user.status:
@@ -291,4 +345,4 @@ def set_status(session: Session, access: Access, email: str, status: UserStatus)
             before={"status": before},
             after={"status": user.status},
         )
-    return views(session, account_id, [user])[0]
+    return user

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.access.requires import ManageCloudAccounts
@@ -25,6 +24,7 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import Conflict, DomainError, InvalidInput
 from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
+from spacegate.spaces.service import account_spaces
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import form_errors
@@ -183,11 +183,7 @@ def _compute_errors(error: DomainError) -> dict[str, str]:
 
 def _account_spaces(session: Session, account_id: int) -> list[Space]:
     """Every space of the account: a cloud account may be allowed in any of them."""
-    return list(
-        session.scalars(
-            select(Space).where(Space.account_id == account_id).order_by(Space.name_key)
-        )
-    )
+    return account_spaces(session, account_id)
 
 
 def _url(base: str, name: str) -> str:
@@ -219,8 +215,8 @@ def cloud_accounts_page(
         access,
         session,
         "admin_cloudaccounts.html",
-        cloud_accounts=service.list_cloud_accounts(session, account_id),
-        compute_services=service.list_compute_services(session, account_id),
+        cloud_accounts=service.list_resources(session, service.CLOUD, account_id),
+        compute_services=service.list_resources(session, service.COMPUTE, account_id),
         provider_titles=PROVIDER_TITLES,
         field_labels=FIELD_LABELS,
         shape_titles=SHAPE_TITLES,
@@ -344,7 +340,7 @@ def create_cloud_account(
             errors=_cloud_errors(error),
             status_code=error.status_code,
         )
-    return _added("cloud account", view.cloud_account.name, view.spaces)
+    return _added("cloud account", view.item.name, view.spaces)
 
 
 # -- cloud accounts: edit, rotate, delete ----------------------------------------------------
@@ -361,8 +357,8 @@ def _edit_cloud_page(
     status_code: int = 200,
 ) -> Response:
     """The edit form of the cloud account `name` as it is stored (404 if it is not)."""
-    view = service.get_cloud_account(session, access.caller.account_id, name)
-    cloud = view.cloud_account
+    view = service.get_resource(session, service.CLOUD, access.caller.account_id, name)
+    cloud = view.item
     return _page(
         request,
         access,
@@ -398,7 +394,7 @@ def update_cloud_account(
     new_name: Annotated[str, Form(alias="name", max_length=200)],
     spaces: SpacesField = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
-    service.get_cloud_account(session, access.caller.account_id, name)  # 404 first
+    service.get_resource(session, service.CLOUD, access.caller.account_id, name)  # 404 first
     try:
         updated = service.update_cloud_account(
             session, access, name, new_name=new_name, details=details, spaces=spaces
@@ -414,7 +410,7 @@ def update_cloud_account(
             errors=_cloud_errors(error),
             status_code=error.status_code,
         )
-    return redirect(LIST_URL, flash=f"Saved the cloud account {updated.cloud_account.name}.")
+    return redirect(LIST_URL, flash=f"Saved the cloud account {updated.item.name}.")
 
 
 @router.post("/cloudaccounts/{name}/credentials")
@@ -439,7 +435,7 @@ def rotate_credentials(
             status_code=error.status_code,
         )
     return redirect(
-        LIST_URL, flash=f"Replaced the credentials of the cloud account {view.cloud_account.name}."
+        LIST_URL, flash=f"Replaced the credentials of the cloud account {view.item.name}."
     )
 
 
@@ -447,8 +443,8 @@ def rotate_credentials(
 def delete_cloud_account_confirmation(
     request: Request, name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
-    view = service.get_cloud_account(session, access.caller.account_id, name)
-    cloud = view.cloud_account
+    view = service.get_resource(session, service.CLOUD, access.caller.account_id, name)
+    cloud = view.item
     return _delete_confirmation(
         request, access, session, "cloud account", LIST_URL, cloud.name, view.spaces
     )
@@ -458,9 +454,9 @@ def delete_cloud_account_confirmation(
 def delete_cloud_account(
     name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
-    view = service.get_cloud_account(session, access.caller.account_id, name)
-    service.delete_cloud_account(session, access, name)
-    return redirect(LIST_URL, flash=f"Deleted the cloud account {view.cloud_account.name}.")
+    view = service.get_resource(session, service.CLOUD, access.caller.account_id, name)
+    service.delete_resource(session, access, service.CLOUD, name)
+    return redirect(LIST_URL, flash=f"Deleted the cloud account {view.item.name}.")
 
 
 # -- Kubernetes compute services -----------------------------------------------------------
@@ -478,8 +474,12 @@ def _compute_page(
 ) -> Response:
     """The add form (`name` None) or the edit form of the compute service `name` as it is
     stored (404 if it is not). The token input is never given a value."""
-    view = service.get_compute_service(session, access.caller.account_id, name) if name else None
-    compute = view.compute_service if view else None
+    view = (
+        service.get_resource(session, service.COMPUTE, access.caller.account_id, name)
+        if name
+        else None
+    )
+    compute = view.item if view else None
     if values is None:
         values = {
             "name": compute.name if compute else "",
@@ -543,7 +543,7 @@ def create_compute_service(
             errors=_compute_errors(error),
             status_code=error.status_code,
         )
-    return _added("compute service", view.compute_service.name, view.spaces)
+    return _added("compute service", view.item.name, view.spaces)
 
 
 @router.get("/cloudaccounts/kubernetes/{name}/edit")
@@ -564,7 +564,7 @@ def update_compute_service(
     namespace: Annotated[str, Form(max_length=200)],
     spaces: SpacesField = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
-    service.get_compute_service(session, access.caller.account_id, name)  # 404 first
+    service.get_resource(session, service.COMPUTE, access.caller.account_id, name)  # 404 first
     try:
         updated = service.update_compute_service(
             session,
@@ -592,7 +592,7 @@ def update_compute_service(
             errors=_compute_errors(error),
             status_code=error.status_code,
         )
-    return redirect(LIST_URL, flash=f"Saved the compute service {updated.compute_service.name}.")
+    return redirect(LIST_URL, flash=f"Saved the compute service {updated.item.name}.")
 
 
 @router.post("/cloudaccounts/kubernetes/{name}/token")
@@ -612,17 +612,15 @@ def rotate_token(
         return _compute_page(
             request, access, session, name, errors=errors, status_code=error.status_code
         )
-    return redirect(
-        LIST_URL, flash=f"Replaced the token of the compute service {view.compute_service.name}."
-    )
+    return redirect(LIST_URL, flash=f"Replaced the token of the compute service {view.item.name}.")
 
 
 @router.get("/cloudaccounts/kubernetes/{name}/delete")
 def delete_compute_service_confirmation(
     request: Request, name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
-    view = service.get_compute_service(session, access.caller.account_id, name)
-    compute = view.compute_service
+    view = service.get_resource(session, service.COMPUTE, access.caller.account_id, name)
+    compute = view.item
     return _delete_confirmation(
         request, access, session, "compute service", K8S_URL, compute.name, view.spaces
     )
@@ -632,6 +630,6 @@ def delete_compute_service_confirmation(
 def delete_compute_service(
     name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
-    view = service.get_compute_service(session, access.caller.account_id, name)
-    service.delete_compute_service(session, access, name)
-    return redirect(LIST_URL, flash=f"Deleted the compute service {view.compute_service.name}.")
+    view = service.get_resource(session, service.COMPUTE, access.caller.account_id, name)
+    service.delete_resource(session, access, service.COMPUTE, name)
+    return redirect(LIST_URL, flash=f"Deleted the compute service {view.item.name}.")

@@ -16,6 +16,7 @@ from spacegate.deps import SessionDep
 from spacegate.errors import DomainError
 from spacegate.grants.context import Access
 from spacegate.names import unix_newlines
+from spacegate.tags import rules as tag_rules
 from spacegate.tags import service
 from spacegate.tags.models import TagDefinition
 from spacegate.web.console import Console
@@ -29,12 +30,12 @@ TagName = Annotated[str, Path(max_length=128)]
 
 LIST_URL = "/admin/tags"
 SCOPE_HINTS = {
-    service.Scope.ACCOUNT: "only the default below",
-    service.Scope.SPACE: "the default, or a space's value",
-    service.Scope.BLUEPRINT: "the default, a space's or a blueprint's value",
-    service.Scope.ENVIRONMENT: "the default, a space's, a blueprint's, or one given at launch",
+    tag_rules.Scope.ACCOUNT: "only the default below",
+    tag_rules.Scope.SPACE: "the default, or a space's value",
+    tag_rules.Scope.BLUEPRINT: "the default, a space's or a blueprint's value",
+    tag_rules.Scope.ENVIRONMENT: "the default, a space's, a blueprint's, or one given at launch",
 }
-MAX_POSSIBLE_TEXT = service.MAX_POSSIBLE_VALUES * (service.MAX_VALUE + 2)
+MAX_POSSIBLE_TEXT = tag_rules.MAX_POSSIBLE_VALUES * (tag_rules.MAX_VALUE + 2)
 
 
 def _page(
@@ -71,9 +72,9 @@ def _list_page(
         tags=service.list_tags(session, account_id),
         limit=limit,
         limit_value=limit_value if limit_value is not None else str(limit.limit),
-        max_limit=service.MAX_TAGS_LIMIT,
+        max_limit=tag_rules.MAX_TAGS_LIMIT,
         errors=errors or {},
-        system_tags=service.SYSTEM_TAG_NAMES,
+        system_tags=tag_rules.SYSTEM_TAG_NAMES,
     )
 
 
@@ -91,7 +92,7 @@ def set_limit(
 ) -> Response:
     text = value.strip()
     if not text.isdigit():
-        message = f"The tag limit must be a whole number from 1 to {service.MAX_TAGS_LIMIT}."
+        message = f"The tag limit must be a whole number from 1 to {tag_rules.MAX_TAGS_LIMIT}."
         return _list_page(
             request, access, session, limit_value=value, errors={"limit": message}, status_code=422
         )
@@ -125,7 +126,7 @@ def _values(tag: TagDefinition | None) -> dict[str, str]:
         return {
             "name": "",
             "value": "",
-            "scope": service.Scope.ENVIRONMENT.value,
+            "scope": tag_rules.Scope.ENVIRONMENT.value,
             "description": "",
             "possible_values": "",
         }
@@ -161,7 +162,7 @@ def _form_page(
         tag=tag,
         values=values or _values(tag),
         errors=errors or {},
-        scopes=[(scope.value, SCOPE_HINTS[scope]) for scope in service.Scope],
+        scopes=[(scope.value, SCOPE_HINTS[scope]) for scope in tag_rules.Scope],
         action=f"{LIST_URL}/{quote(tag.name, safe='')}/edit" if tag else f"{LIST_URL}/new",
     )
 
@@ -169,7 +170,7 @@ def _form_page(
 NameField = Annotated[str, Form(max_length=1000)]
 ValueField = Annotated[str, Form(max_length=1000)]
 ScopeField = Annotated[str, Form(max_length=32)]
-DescriptionField = Annotated[str, Form(max_length=service.MAX_DESCRIPTION + 100)]
+DescriptionField = Annotated[str, Form(max_length=tag_rules.MAX_DESCRIPTION + 100)]
 PossibleField = Annotated[str, Form(max_length=MAX_POSSIBLE_TEXT)]
 
 

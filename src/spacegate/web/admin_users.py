@@ -13,8 +13,12 @@ from spacegate.access.requires import Administration, InviteUsers, ManageAccount
 from spacegate.authz import Level
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.grants.context import Access
+from spacegate.invitations import listing as invitation_listing
+from spacegate.invitations import mailing as invitation_mailing
 from spacegate.invitations import service as invitations
+from spacegate.invitations import terms as invitation_terms
 from spacegate.roles.service import list_roles
+from spacegate.spaces import service as spaces
 from spacegate.users import service as users
 from spacegate.users.models import UserStatus
 from spacegate.web.console import Console
@@ -42,9 +46,9 @@ def users_page(
         {
             "nav": "users",
             "q": q,
-            "users": users.views(session, account_id, found),
+            "users": spaces.user_views(session, account_id, found),
             "account_roles": list_roles(session, account_id, Level.ACCOUNT),
-            "invitations": invitations.list_invitations(
+            "invitations": invitation_listing.list_invitations(
                 session, account_id, status=None, space_name=None
             ).views,
         },
@@ -143,14 +147,14 @@ def invite(
             status_code=422,
         )
     grants = [
-        invitations.SpaceGrant(name, role)
+        invitation_terms.SpaceGrant(name, role)
         for name, role in zip(space_name, space_role, strict=False)
         if name
     ]
     results = invitations.invite(
         session,
         access,
-        invitations.mailing_for(session, access, runtime.box, runtime.settings),
+        invitation_mailing.mailing_for(session, access, runtime.box, runtime.settings),
         emails=addresses,
         account_role="Admin" if account_role == "Admin" else None,
         grants=grants,
@@ -175,7 +179,7 @@ def resend(
     result = invitations.resend(
         session,
         access,
-        invitations.mailing_for(session, access, runtime.box, runtime.settings),
+        invitation_mailing.mailing_for(session, access, runtime.box, runtime.settings),
         [email],
     )[0]
     return redirect(

@@ -13,15 +13,14 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
 from spacegate.grants.context import Access
 from spacegate.pagination import MAX_ID
-from spacegate.users import service as users
+from spacegate.spaces import service as spaces
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-MAX_TOKEN_NAME = 100
-MAX_EXPIRY_DAYS = 3650
+MAX_EXPIRY_DAYS = auth.MAX_TOKEN_DAYS
 
 
 def _profile_page(
@@ -41,7 +40,7 @@ def _profile_page(
         "profile.html",
         {
             "nav": "profile",
-            "me": users.views(session, access.caller.account_id, [console.user])[0],
+            "me": spaces.user_view(session, console.user),
             "tokens": auth.list_api_tokens(session, access.caller),
             "max_days": runtime.settings.api_token_max_days,
             "values": values or {},
@@ -85,19 +84,19 @@ def create_token(
     values = {"name": name, "expires_in_days": expires_in_days}
     errors: dict[str, str] = {}
     name = name.strip()
-    if len(name) > MAX_TOKEN_NAME:
-        errors["name"] = f"The name must be at most {MAX_TOKEN_NAME} characters long."
+    if len(name) > auth.MAX_TOKEN_NAME:
+        errors["name"] = f"The name must be at most {auth.MAX_TOKEN_NAME} characters long."
     days = _expiry_days(expires_in_days, errors)
     if not errors:
         try:
             issued = auth.create_api_token(
                 session,
-                access.caller,
+                access,
                 runtime.settings,
                 name=name,
                 expires_in_days=days,
                 permissions=None,
-                space_ids=None,
+                spaces=None,
             )
         except DomainError as error:
             session.rollback()

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from spacegate.access.requires import Anyone
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError, NotFound
-from spacegate.invitations import service
+from spacegate.invitations import acceptance
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import render
 
@@ -23,7 +23,7 @@ def signup_form(
     request: Request, session: SessionDep, secret: Annotated[str, Query(max_length=200)] = ""
 ) -> HTMLResponse:
     try:
-        invitation, account = service.open_invitation(session, secret)
+        invitation, account = acceptance.open_invitation(session, secret)
     except NotFound as error:
         return render(
             request, "signup.html", {"invalid": error.message, "secret": secret}, status_code=404
@@ -49,9 +49,9 @@ def signup_submit(
     last_name: Annotated[str, Form(max_length=100)] = "",
 ) -> HTMLResponse:
     try:
-        invitation, account = service.open_invitation(session, secret)
+        invitation, account = acceptance.open_invitation(session, secret)
         email, account_name = invitation.email, account.name
-        accepted = service.accept(
+        accepted = acceptance.accept(
             session,
             runtime.passwords,
             secret=secret,

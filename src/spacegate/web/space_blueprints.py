@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.access.guard import SpaceAccess
@@ -26,8 +25,7 @@ from spacegate.access.requires import (
     SeeBlueprints,
     SetupRepositories,
 )
-from spacegate.blueprints import service
-from spacegate.blueprints.models import Blueprint
+from spacegate.blueprints import repositories, service, sync
 from spacegate.blueprints.schemas import InputOut
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
@@ -199,7 +197,7 @@ def unpublish(
 
 # -- Repositories --------------------------------------------------------------------------
 
-DEFAULT_VALUES = {"name": "", "url": "", "branch": "main", "path": service.DEFAULT_FOLDER}
+DEFAULT_VALUES = {"name": "", "url": "", "branch": "main", "path": repositories.DEFAULT_FOLDER}
 
 
 def _repository_errors(error: DomainError) -> dict[str, str]:
@@ -223,7 +221,7 @@ def _repositories_page(
         "space_repositories.html",
         "repositories",
         status_code=status_code,
-        repositories=service.list_repositories(session, access.space),
+        repositories=repositories.list_repositories(session, access.space),
         values=values or DEFAULT_VALUES,
         errors=errors or {},
         local_repositories=runtime.settings.local_repositories,
@@ -246,11 +244,11 @@ def connect_repository(
     name: Annotated[str, Form(max_length=200)],
     url: Annotated[str, Form(max_length=1000)],
     branch: Annotated[str, Form(max_length=255)] = "main",
-    path: Annotated[str, Form(max_length=500)] = service.DEFAULT_FOLDER,
-    token: Annotated[str, Form(max_length=service.MAX_TOKEN_LENGTH)] = "",
+    path: Annotated[str, Form(max_length=500)] = repositories.DEFAULT_FOLDER,
+    token: Annotated[str, Form(max_length=repositories.MAX_TOKEN_LENGTH)] = "",
 ) -> Response:
     try:
-        view = service.create_repository(
+        view = repositories.create_repository(
             session,
             access,
             runtime.settings,
@@ -287,7 +285,7 @@ def _few(names: list[str], shown: int = 4) -> str:
     return f"{', '.join(names[:shown])} and {len(names) - shown} more"
 
 
-def _sync_flash(result: service.SyncResult) -> str:
+def _sync_flash(result: sync.SyncResult) -> str:
     repository = result.repository
     if repository.last_sync_status != "ok":
         return f"Sync of {repository.name} failed: {repository.last_sync_message}"
@@ -310,7 +308,7 @@ def _sync_flash(result: service.SyncResult) -> str:
 def sync_repository(
     repo: RepoName, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    result = service.sync_repository(
+    result = sync.sync_repository(
         session, access, runtime.settings, runtime.box, access.space, repo
     )
     return redirect(_space_url(access, "repositories"), flash=_sync_flash(result))
@@ -320,15 +318,9 @@ def sync_repository(
 def remove_confirmation(
     request: Request, repo: RepoName, access: SetupRepositories, session: SessionDep
 ) -> Response:
-    repository = service.get_repository(session, access.space, repo)
-    view = service.repository_view(session, repository)
-    published = list(
-        session.scalars(
-            select(Blueprint.name)
-            .where(Blueprint.repository_id == repository.id, Blueprint.published.is_(True))
-            .order_by(Blueprint.name_key)
-        )
-    )
+    repository = repositories.get_repository(session, access.space, repo)
+    view = repositories.repository_view(session, repository)
+    published = repositories.published_blueprint_names(session, repository)
     return _page(
         request,
         access,
@@ -345,8 +337,8 @@ def remove_confirmation(
 def remove_repository(
     repo: RepoName, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    name = service.get_repository(session, access.space, repo).name
-    service.delete_repository(session, access, runtime.settings, access.space, repo)
+    name = repositories.get_repository(session, access.space, repo).name
+    repositories.delete_repository(session, access, runtime.settings, access.space, repo)
     return redirect(
         _space_url(access, "repositories"),
         flash=f"Removed the repository {name}; its blueprints left the catalog.",

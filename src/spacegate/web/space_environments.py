@@ -21,7 +21,6 @@ from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.access.guard import SpaceAccess
@@ -32,6 +31,7 @@ from spacegate.blueprints.schemas import InputOut
 from spacegate.cost.service import environment_totals
 from spacegate.db import utcnow
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.environments import launch as launching
 from spacegate.environments import service
 from spacegate.environments.models import ENDED_STATUSES, Environment, EnvironmentStatus
 from spacegate.environments.schemas import EnvironmentOut
@@ -39,7 +39,8 @@ from spacegate.errors import DomainError, InvalidInput
 from spacegate.pagination import MAX_ID
 from spacegate.policies.service import PolicyDenied
 from spacegate.settings import Settings
-from spacegate.tags import service as tags
+from spacegate.tags import rules as tag_rules
+from spacegate.tags import values as tag_values
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import form_errors
@@ -113,17 +114,8 @@ def _may_launch(access: SpaceAccess) -> bool:
 
 
 def may_change(access: SpaceAccess, environment: Environment) -> bool:
-    """What the service allows (`_check_change_permission`): production with
-    MANAGE_PRODUCTION_ENVIRONMENTS; a sandbox by its owner (who may launch sandboxes)
-    or with MANAGE_PRODUCTION_ENVIRONMENTS."""
-    space_id = access.space.id
-    if access.has(Permission.MANAGE_PRODUCTION_ENVIRONMENTS, space_id):
-        return True
-    return (
-        not environment.production
-        and environment.owner_id == access.caller.user_id
-        and access.has(Permission.LAUNCH_SANDBOXES, space_id)
-    )
+    """Whether to offer End and Extend: the service's own rule."""
+    return service.may_change(access, access.space, environment)
 
 
 # -- the list ------------------------------------------------------------------------------
@@ -135,18 +127,6 @@ class ListPage:
     show: str
     older: int | None  # the `before` cursor of the next page, if any
     first: bool
-
-
-def _ended(
-    session: Session, access: SpaceAccess, limit: int, before: int | None
-) -> list[Environment]:
-    statement = select(Environment).where(
-        Environment.space_id == access.space.id,
-        Environment.status.in_([s.value for s in ENDED_STATUSES]),
-    )
-    if before is not None:
-        statement = statement.where(Environment.id < before)
-    return list(session.scalars(statement.order_by(Environment.id.desc()).limit(limit)))
 
 
 @router.get("/spaces/{space}/environments")
@@ -163,7 +143,9 @@ def environments_page(
     if show not in SHOWS:
         raise InvalidInput(f"Show one of {', '.join(SHOWS)}; got '{show}'.")
     if show == "ended":
-        found = _ended(session, access, PAGE_SIZE + 1, before)
+        found = service.list_ended_environments(
+            session, access.space, limit=PAGE_SIZE + 1, before_id=before
+        )
     else:
         found = service.list_environments(
             session,
@@ -387,8 +369,8 @@ def _tag_fields(
         for index, value in enumerate(
             (
                 v
-                for v in tags.blueprint_tags(session, access.space, view.blueprint)
-                if tags.allows(v.tag.scope, tags.Scope.ENVIRONMENT)
+                for v in tag_values.blueprint_tags(session, access.space, view.blueprint)
+                if tag_rules.allows(v.tag.scope, tag_rules.Scope.ENVIRONMENT)
             ),
             start=1,
         )
@@ -513,13 +495,13 @@ def launch(
     view = _launchable(session, access, blueprint_name, repository_name)
     wants_production = production.lower() in ("on", "true", "1", "yes")
     try:
-        environment = service.launch(
+        environment = launching.launch(
             session,
             access,
             access.space,
             runtime.box,
             runtime.settings,
-            service.LaunchRequest(
+            launching.LaunchRequest(
                 name=environment_name,
                 blueprint_name=view.blueprint.name,
                 repository_name=view.repository_name,

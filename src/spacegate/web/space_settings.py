@@ -32,6 +32,7 @@ from spacegate.names import unix_newlines
 from spacegate.policies import service as policies
 from spacegate.policies.models import SpacePolicy
 from spacegate.tags import service as tags
+from spacegate.tags import values as tag_values
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import form_errors
@@ -84,10 +85,10 @@ def _page(
 @dataclass(frozen=True)
 class TagRow:
     key: str  # names the row's elements (`tag-3`)
-    view: tags.ValueView
+    view: tag_values.ValueView
 
 
-def _rows(views: list[tags.ValueView]) -> list[TagRow]:
+def _rows(views: list[tag_values.ValueView]) -> list[TagRow]:
     return [TagRow(f"tag-{index}", view) for index, view in enumerate(views, start=1)]
 
 
@@ -104,7 +105,7 @@ def _space_tags_page(
     failed: tuple[str, DomainError] | None = None,
     status_code: int = 200,
 ) -> Response:
-    rows = _rows(tags.space_tags(session, access.space))
+    rows = _rows(tag_values.space_tags(session, access.space))
     return _page(
         request,
         access,
@@ -134,7 +135,7 @@ def set_space_tag(
     value: ValueField = "",
 ) -> Response:
     try:
-        view = tags.set_space_tag(session, access, access.space, name, value, create=False)
+        view = tag_values.set_space_tag(session, access, access.space, name, value, create=False)
     except DomainError as error:
         session.rollback()
         return _space_tags_page(
@@ -151,7 +152,7 @@ def clear_space_tag(
     request: Request, access: ManageSpaceTags, session: SessionDep, name: TagField
 ) -> Response:
     try:
-        tags.unset_space_tag(session, access, access.space, name)
+        tag_values.unset_space_tag(session, access, access.space, name)
     except DomainError as error:
         session.rollback()
         return _space_tags_page(
@@ -186,7 +187,7 @@ def _blueprint_tags_page(
     failed: tuple[str, DomainError] | None = None,
     status_code: int = 200,
 ) -> Response:
-    rows = _rows(tags.blueprint_tags(session, access.space, view.blueprint))
+    rows = _rows(tag_values.blueprint_tags(session, access.space, view.blueprint))
     return _page(
         request,
         access,
@@ -226,7 +227,7 @@ def set_blueprint_tag(
 ) -> Response:
     view = _find_blueprint(session, access, repo, bp)
     try:
-        result = tags.set_blueprint_tag(
+        result = tag_values.set_blueprint_tag(
             session,
             access,
             access.space,
@@ -259,7 +260,7 @@ def clear_blueprint_tag(
 ) -> Response:
     view = _find_blueprint(session, access, repo, bp)
     try:
-        tags.unset_blueprint_tag(
+        tag_values.unset_blueprint_tag(
             session, access, access.space, view.repository_name, view.blueprint, name
         )
     except DomainError as error:

@@ -15,7 +15,6 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError, InvalidInput
 from spacegate.roles.service import list_roles
 from spacegate.spaces import service
-from spacegate.users import service as users
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import redirect
@@ -39,9 +38,7 @@ def home(
     console = Console.of(session, access)
     roles = {
         view.space_name: view.space_role
-        for view in users.views(session, access.caller.account_id, [console.user])[
-            0
-        ].member_in_spaces
+        for view in service.user_view(session, console.user).member_in_spaces
     }
     fallback = (
         "Account Admin (full access)"
