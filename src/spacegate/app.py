@@ -22,6 +22,7 @@ from spacegate.cost import api as cost_api
 from spacegate.db import transaction
 from spacegate.environments import api as environments_api
 from spacegate.errors import install_error_handlers
+from spacegate.groups import api as groups_api
 from spacegate.invitations import api as invitations_api
 from spacegate.policies import api as policies_api
 from spacegate.roles import api as roles_api
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         policies_api,
         environments_api,
         cost_api,
+        groups_api,
     )
     for module in routers:
         app.include_router(module.router)

@@ -13,7 +13,7 @@ from spacegate.authz.catalog import (
     PermissionSpec,
 )
 from spacegate.authz.explain import Explanation, GrantStep, MissingGrant, explain
-from spacegate.authz.index import AccountGrants, AccountIndex, RoleDef, RoleKey
+from spacegate.authz.index import AccountGrants, AccountIndex, GroupGrant, RoleDef, RoleKey
 
 __all__ = [
     "CATALOG",
@@ -23,6 +23,7 @@ __all__ = [
     "BuiltinRole",
     "Explanation",
     "GrantStep",
+    "GroupGrant",
     "Level",
     "MissingGrant",
     "Permission",

@@ -14,13 +14,15 @@ class GrantStep:
     """One link of a chain: `role`, held at `scope` (in `space_id`), gives `permission`.
 
     `via` names the permission that implies `permission` when it is not held directly
-    (FULL_ACCESS_ALL_SPACES)."""
+    (FULL_ACCESS_ALL_SPACES); `group` names the group the role is held through, when the
+    user does not hold it themselves."""
 
     scope: Level
     role: str
     permission: Permission
     space_id: int | None = None
     via: Permission | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +51,32 @@ def explain(
     if account_role is None or not index.is_active_user(user_id):
         return Explanation(False, "The user is not an active user of this account.")
 
-    chain = list(_account_steps(account_role, permission, space_id))
+    groups = index.user_groups.get(user_id, ())
+    chain = _account_steps(account_role, permission, space_id)
+    for group in groups:
+        group_role = index.roles.get(group.account_role or "")
+        if group_role is not None:
+            chain += _account_steps(group_role, permission, space_id, group.name)
     space_role: RoleDef | None = None
     if space_id is not None:
         space_role = index.roles.get(index.space_roles.get(pair_key(user_id, space_id), ""))
         if space_role is not None and permission in space_role.permissions:
             chain.append(GrantStep(Level.SPACE, space_role.name, permission, space_id))
+        for group in groups:
+            group_role = index.roles.get(group.space_roles.get(space_id, ""))
+            if group_role is not None and permission in group_role.permissions:
+                chain.append(
+                    GrantStep(Level.SPACE, group_role.name, permission, space_id, group=group.name)
+                )
 
     if chain:
         first = chain[0]
         where = "in this space" if space_id is not None else "in this account"
+        through = f" of the group {first.group}" if first.group else ""
         return Explanation(
-            True, f"Allowed {where}: the role {first.role} grants {label}.", tuple(chain)
+            True,
+            f"Allowed {where}: the role {first.role}{through} grants {label}.",
+            tuple(chain),
         )
 
     if space_id is None or SPEC_BY_ID[permission].level is Level.ACCOUNT:
@@ -84,15 +100,23 @@ def explain(
     )
 
 
-def _account_steps(role: RoleDef, permission: Permission, space_id: int | None) -> list[GrantStep]:
+def _account_steps(
+    role: RoleDef, permission: Permission, space_id: int | None, group: str | None = None
+) -> list[GrantStep]:
     if permission in role.permissions:
-        return [GrantStep(Level.ACCOUNT, role.name, permission)]
+        return [GrantStep(Level.ACCOUNT, role.name, permission, group=group)]
     if (
         SPEC_BY_ID[permission].level is Level.SPACE
         and Permission.FULL_ACCESS_ALL_SPACES in role.permissions
     ):
         return [
-            GrantStep(Level.ACCOUNT, role.name, permission, via=Permission.FULL_ACCESS_ALL_SPACES)
+            GrantStep(
+                Level.ACCOUNT,
+                role.name,
+                permission,
+                via=Permission.FULL_ACCESS_ALL_SPACES,
+                group=group,
+            )
         ]
     return []
 

@@ -44,6 +44,17 @@ BUILTIN_ROLE_DEFS: tuple[RoleDef, ...] = tuple(
 
 
 @dataclass(frozen=True, slots=True)
+class GroupGrant:
+    """A group: its members get its account role and its role in each of its spaces."""
+
+    name: str
+    members: frozenset[int] = frozenset()
+    account_role: RoleKey | None = None
+    space_roles: Mapping[int, RoleKey] = field(default_factory=dict)
+    """Space id -> space role."""
+
+
+@dataclass(frozen=True, slots=True)
 class AccountGrants:
     """Everything a decision depends on, as plain data (what the loader reads)."""
 
@@ -56,6 +67,9 @@ class AccountGrants:
     """Lower-cased email -> user id, so the decision API needs no query by name."""
     space_ids: Mapping[str, int] = field(default_factory=dict)
     """Lower-cased space name -> space id."""
+    groups: Iterable[GroupGrant] = ()
+    """Groups with their roles and members; a member holds the union of their own
+    grants and their groups' (rule 2)."""
 
 
 def pair_key(user_id: int, space_id: int) -> int:
@@ -73,6 +87,7 @@ class AccountIndex:
         "roles",
         "space_ids",
         "space_roles",
+        "user_groups",
         "user_ids",
     )
 
@@ -85,11 +100,21 @@ class AccountIndex:
         self.user_ids: dict[str, int] = dict(grants.user_ids)
         self.space_ids: dict[str, int] = dict(grants.space_ids)
         self.account_roles: dict[int, RoleKey] = dict(grants.account_roles)
+        # An active user's groups, for the masks below and for explanations.
+        self.user_groups: dict[int, tuple[GroupGrant, ...]] = {}
+        for group in grants.groups:
+            for user in group.members:
+                if user in self.account_roles:
+                    self.user_groups[user] = (*self.user_groups.get(user, ()), group)
         # Only non-zero masks: most users are Members (mask 0), and a denied check then
         # falls back to a small dict instead of a second random lookup in a large one.
+        # Group grants are folded in here, once: a check stays one lookup and a bit test.
         self._account_masks: dict[int, int] = {}
         for user, role in self.account_roles.items():
             mask = effective_account_mask(role_masks.get(role, 0))
+            for group in self.user_groups.get(user, ()):
+                if group.account_role is not None:
+                    mask |= effective_account_mask(role_masks.get(group.account_role, 0))
             if mask:
                 self._account_masks[user] = mask
         self.space_roles: dict[int, RoleKey] = {}
@@ -99,9 +124,19 @@ class AccountIndex:
                 continue
             key = pair_key(user, space)
             self.space_roles[key] = space_role
-            self._space_masks[key] = self._account_masks.get(user, 0) | role_masks.get(
-                space_role, 0
-            )
+            self._add_space_mask(key, user, role_masks.get(space_role, 0))
+        for user, groups in self.user_groups.items():
+            for group in groups:
+                for space, space_role in group.space_roles.items():
+                    self._add_space_mask(pair_key(user, space), user, role_masks.get(space_role, 0))
+
+    def _add_space_mask(self, key: int, user: int, role_mask: int) -> None:
+        """Add a space role's permissions to a (user, space) pair, on top of what the
+        user's account role gives there (rule 1) and any role already added."""
+        current = self._space_masks.get(key)
+        if current is None:
+            current = self._account_masks.get(user, 0)
+        self._space_masks[key] = current | role_mask
 
     # -- decisions -------------------------------------------------------------------
 

@@ -6,7 +6,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.accounts.models import Account
-from spacegate.authz import AccountGrants, AccountIndex, Level, Permission, RoleDef, RoleKey
+from spacegate.authz import (
+    AccountGrants,
+    AccountIndex,
+    GroupGrant,
+    Level,
+    Permission,
+    RoleDef,
+    RoleKey,
+)
+from spacegate.groups.models import Group, GroupMember, GroupSpaceRole
 from spacegate.roles.models import CustomRole
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users.models import User, UserStatus
@@ -59,8 +68,46 @@ def load_index(session: Session, account_id: int) -> tuple[int, AccountIndex]:
             select(Space.name_key, Space.id).where(Space.account_id == account_id)
         ).all()
     )
-    grants = AccountGrants(custom_roles, account_roles, space_roles, user_ids, space_ids)
+    groups = _groups(session, account_id)
+    grants = AccountGrants(custom_roles, account_roles, space_roles, user_ids, space_ids, groups)
     return version, AccountIndex(grants)
+
+
+def _groups(session: Session, account_id: int) -> list[GroupGrant]:
+    """The account's groups that grant something, with their members."""
+    members: dict[int, set[int]] = {}
+    for group_id, user_id in session.execute(
+        select(GroupMember.group_id, GroupMember.user_id)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(Group.account_id == account_id)
+    ):
+        members.setdefault(group_id, set()).add(user_id)
+    space_roles: dict[int, dict[int, RoleKey]] = {}
+    for group_id, space_id, builtin, custom in session.execute(
+        select(
+            GroupSpaceRole.group_id,
+            GroupSpaceRole.space_id,
+            GroupSpaceRole.role,
+            GroupSpaceRole.custom_role_id,
+        )
+        .join(Group, Group.id == GroupSpaceRole.group_id)
+        .where(Group.account_id == account_id)
+    ):
+        space_roles.setdefault(group_id, {})[space_id] = _role_key(builtin, custom)
+    return [
+        GroupGrant(
+            name,
+            frozenset(members[group_id]),
+            builtin if builtin is not None else custom,
+            space_roles.get(group_id, {}),
+        )
+        for group_id, name, builtin, custom in session.execute(
+            select(Group.id, Group.name, Group.account_role, Group.account_custom_role_id).where(
+                Group.account_id == account_id
+            )
+        )
+        if group_id in members
+    ]
 
 
 def _role_key(builtin: str | None, custom: int | None) -> RoleKey:

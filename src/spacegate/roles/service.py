@@ -20,6 +20,7 @@ from spacegate.authz.masks import effective_account_mask, mask_of, sorted_permis
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
+from spacegate.groups.models import Group, GroupSpaceRole
 from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole
@@ -351,9 +352,25 @@ def role_assignments(session: Session, role_id: int) -> list[str]:
         .where(SpaceMembership.custom_role_id == role_id)
         .order_by(Space.name_key, User.email_key)
     )
-    return [f"account role of {email}" for email in account_holders] + [
-        f"space role of {email} in space '{space}'" for email, space in space_holders
-    ]
+    group_holders = session.scalars(
+        select(Group.name).where(Group.account_custom_role_id == role_id).order_by(Group.name_key)
+    )
+    group_space_holders = session.execute(
+        select(Group.name, Space.name)
+        .join(GroupSpaceRole, GroupSpaceRole.group_id == Group.id)
+        .join(Space, Space.id == GroupSpaceRole.space_id)
+        .where(GroupSpaceRole.custom_role_id == role_id)
+        .order_by(Space.name_key, Group.name_key)
+    )
+    return (
+        [f"account role of {email}" for email in account_holders]
+        + [f"space role of {email} in space '{space}'" for email, space in space_holders]
+        + [f"account role of the group '{group}'" for group in group_holders]
+        + [
+            f"space role of the group '{group}' in space '{space}'"
+            for group, space in group_space_holders
+        ]
+    )
 
 
 def _snapshot(role: CustomRole) -> dict[str, object]:

@@ -18,6 +18,7 @@ from spacegate.authz import BuiltinRole, Level, Permission
 from spacegate.errors import Conflict, LastAdmin, NotFound
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
+from spacegate.groups.admins import active_admins
 from spacegate.names import clean_email
 from spacegate.roles.service import (
     RoleRef,
@@ -170,10 +171,6 @@ def add_user(
     return user
 
 
-def _is_active_admin(user: User) -> bool:
-    return user.is_active and user.account_role == BuiltinRole.ADMIN.value
-
-
 def _lock_account_and_get_user(session: Session, account_id: int, email: str) -> User:
     """Take the account lock, then read the user afresh.
 
@@ -200,22 +197,16 @@ def _ensure_may_manage(access: Access, user: User) -> None:
     ensure_may_manage_holder(access, current, Level.ACCOUNT, None, user.email)
 
 
-def _ensure_another_active_admin(session: Session, user: User, doing: str) -> None:
-    """Refuse (409) when `user` is the account's last active Account Admin (rule 5).
-    Call it only after `_lock_account_and_get_user`."""
-    if not _is_active_admin(user):
+def _ensure_another_active_admin(
+    session: Session, user: User, doing: str, *, demotion: bool = False
+) -> None:
+    """Refuse (409) when `user` is the account's last active Account Admin (rule 5),
+    counting Admins through a group; a demotion leaves a user who is an Admin through a
+    group an Admin. Call it only after `_lock_account_and_get_user`."""
+    admins = active_admins(session, user.account_id)
+    if user.id not in admins.all or (demotion and user.id in admins.via_groups):
         return
-    others = session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(
-            User.account_id == user.account_id,
-            User.id != user.id,
-            User.account_role == BuiltinRole.ADMIN.value,
-            User.status == UserStatus.ACTIVE.value,
-        )
-    )
-    if not others:
+    if not admins.all - {user.id}:
         raise LastAdmin(
             f"{user.email} is the last active Account Admin; cannot {doing}. "
             "Make another user an Admin first."
@@ -248,7 +239,7 @@ def set_account_role(session: Session, access: Access, email: str, role_name_: s
     names = custom_role_names(session, account_id)
     before = role_name(user.account_role, user.account_custom_role_id, names)
     if role.builtin != BuiltinRole.ADMIN.value:
-        _ensure_another_active_admin(session, user, f"make them {role.name}")
+        _ensure_another_active_admin(session, user, f"make them {role.name}", demotion=True)
     _apply_account_role(user, role)
     session.flush()
     audit.record(
