@@ -78,6 +78,7 @@ from tests.cloudaccounts.factories import (
 )
 from tests.environments.factories import launch_body, new_environment, new_launchable
 from tests.factories import PASSWORD, Person, new_account
+from tests.groups.factories import new_group
 from tests.policies.factories import new_policy
 from tests.tags.factories import blueprint_id, new_tag, set_blueprint_value, set_space_value
 
@@ -590,11 +591,42 @@ def _policy(world: World) -> None:
     new_policy(world.runtime, world.space_id, "max-duration")
 
 
+def _group(world: World) -> None:
+    new_group(
+        world.runtime,
+        world.account_id,
+        "team",
+        members=(VICTIM,),
+        space_roles=((world.space_id, BuiltinRole.SPACE_MEMBER),),
+    )
+
+
 SPACE_TAGS = f"/api/spaces/{SPACE}/settings/tags"
 BLUEPRINT_TAGS = f"/api/spaces/{SPACE}/repositories/platform/blueprints/web-app/settings/tags"
 POLICY_REGO = 'package spacegate.quota\n\ndeny contains "no" if input.production\n'
 
 EXAMPLES: dict[tuple[str, str], Example] = {
+    # Groups
+    ("GET", "/api/groups"): _arranged(_group, Call("/api/groups")),
+    ("POST", "/api/groups"): lambda w, me: Call(
+        "/api/groups",
+        json={
+            "name": "newcomers",
+            "users": [CANDIDATE],
+            "space_roles": [{"space_name": SPACE, "space_role": "Space Member"}],
+        },
+    ),
+    ("GET", "/api/groups/{name}"): _arranged(_group, Call("/api/groups/team")),
+    ("PUT", "/api/groups/{name}"): _arranged(
+        _group, Call("/api/groups/team", json={"description": "edited"})
+    ),
+    ("DELETE", "/api/groups/{name}"): _arranged(_group, Call("/api/groups/team")),
+    ("PUT", "/api/groups/{name}/users/{email}"): _arranged(
+        _group, Call(f"/api/groups/team/users/{CANDIDATE}")
+    ),
+    ("DELETE", "/api/groups/{name}/users/{email}"): _arranged(
+        _group, Call(f"/api/groups/team/users/{VICTIM}")
+    ),
     # Tokens
     ("POST", "/api/token/longtoken"): lambda w, me: Call(
         "/api/token/longtoken", json={"name": "ci", "expires_in_days": 30}
