@@ -29,6 +29,7 @@ from spacegate.roles import api as roles_api
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from spacegate.spaces import api as spaces_api
+from spacegate.sso import api as sso_api
 from spacegate.tags import api as tags_api
 from spacegate.users import api as users_api
 from spacegate.web import admin_audit as admin_audit_pages
@@ -46,6 +47,7 @@ from spacegate.web import space_cost as space_cost_pages
 from spacegate.web import space_environments as space_environment_pages
 from spacegate.web import space_settings as space_settings_pages
 from spacegate.web import spaces as space_pages
+from spacegate.web import sso as sso_pages
 from spacegate.web.errors import render_error
 from spacegate.web.paths import STATIC_DIR
 
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         environments_api,
         cost_api,
         groups_api,
+        sso_api,
     )
     for module in routers:
         app.include_router(module.router)
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         space_cost_pages,
         space_settings_pages,
         admin_tag_pages,
+        sso_pages,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -23,6 +23,7 @@ from spacegate.db import after_outer_commit, utcnow
 from spacegate.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from spacegate.grants.context import Caller
 from spacegate.settings import Settings
+from spacegate.sso.enforcement import ensure_password_sign_in_allowed
 from spacegate.users.models import User
 
 # Refresh a token's last-used time at most this often: not a write on every request.
@@ -105,6 +106,7 @@ def verify_credentials(
         limiter.record_failure(account_name, email, client)
         raise Unauthorized("The account, email or password is not correct.")
     limiter.record_success(account_name, email)
+    ensure_password_sign_in_allowed(session, user)
     return user
 
 

@@ -83,7 +83,7 @@ def list_groups(
 # -- rule 4 ---------------------------------------------------------------------------------
 
 
-def _ensure_may_grant_roles(access: Access, roles: ResolvedRoles) -> None:
+def ensure_may_grant_roles(access: Access, roles: ResolvedRoles) -> None:
     """What granting each of the roles directly needs, in its own scope."""
     if roles.account is not None:
         ensure_may_grant(access, roles.account, None)
@@ -245,7 +245,7 @@ def create_group(session: Session, access: Access, spec: GroupSpec) -> GroupView
     ensure_free_name(session, account_id, spec.name)
     ensure_free_identifier(session, account_id, spec.idp_identifier)
     roles = _resolve_roles(session, account_id, spec)
-    _ensure_may_grant_roles(access, roles)
+    ensure_may_grant_roles(access, roles)
     members = _users(session, account_id, spec.users or [])
     group = Group(
         account_id=account_id,
@@ -281,7 +281,7 @@ def update_group(session: Session, access: Access, current_name: str, spec: Grou
     ensure_free_name(session, account_id, spec.name, except_id=group.id)
     ensure_free_identifier(session, account_id, spec.idp_identifier, except_id=group.id)
     roles = _resolve_roles(session, account_id, spec)
-    _ensure_may_grant_roles(access, roles)
+    ensure_may_grant_roles(access, roles)
     members = _users(session, account_id, spec.users) if spec.users is not None else None
     before = _snapshot(views(session, account_id, [group])[0])
     with session.begin_nested():
@@ -341,7 +341,7 @@ def add_member(session: Session, access: Access, name: str, email: str) -> Group
     mark_changed(session, account_id)
     group = get_group(session, account_id, name)
     user = _member_user(session, account_id, email)
-    _ensure_may_grant_roles(access, _current_roles(session, group))
+    ensure_may_grant_roles(access, current_roles(session, group))
     if session.get(GroupMember, (group.id, user.id)) is not None:
         return views(session, account_id, [group])[0]
     session.add(GroupMember(group_id=group.id, user_id=user.id))
@@ -400,7 +400,7 @@ def _member_user(session: Session, account_id: int, email: str) -> User:
     return user
 
 
-def _current_roles(session: Session, group: Group) -> ResolvedRoles:
+def current_roles(session: Session, group: Group) -> ResolvedRoles:
     account_role, space_roles = group_roles(session, group)
     refs = {role.key: role for role in list_roles(session, group.account_id)}
     spaces = {

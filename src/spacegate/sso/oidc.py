@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import is_secure_transport
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2 import OAuth2Error
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -101,7 +101,7 @@ def exchange_code(
             code_verifier=verifier,
             timeout=timeout,
         )
-    except OAuth2Error as error:
+    except AuthlibBaseError as error:
         # invalid_grant: a code used twice, expired, or issued to another client.
         log.warning("token endpoint of %s refused the code: %s", client.issuer, error)
         raise SignInRefused() from None
