@@ -27,6 +27,8 @@ from spacegate.invitations import api as invitations_api
 from spacegate.policies import api as policies_api
 from spacegate.roles import api as roles_api
 from spacegate.runtime import Runtime
+from spacegate.scim import api as scim_api
+from spacegate.scim import token_api as scim_token_api
 from spacegate.settings import Settings
 from spacegate.spaces import api as spaces_api
 from spacegate.sso import api as sso_api
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         cost_api,
         groups_api,
         sso_api,
+        scim_token_api,
+        scim_api,
     )
     for module in routers:
         app.include_router(module.router)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spacegate.db import Base, UTCDateTime, utcnow
@@ -40,6 +40,9 @@ class ScimUser(Base):
     external_id: Mapped[str | None] = mapped_column(String(256), index=True)
     display_name: Mapped[str | None] = mapped_column(String(256))
     emails: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Whether the client gave `active` (the status stays; an unassigned value is not
+    # answered back).
+    active_given: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -216,6 +216,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=256), nullable=True),
         sa.Column("display_name", sa.String(length=256), nullable=True),
         sa.Column("emails", sa.JSON(), nullable=False),
+        sa.Column("active_given", sa.Boolean(), nullable=False),
         sa.Column("updated_at", spacegate.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
