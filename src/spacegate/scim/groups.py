@@ -222,7 +222,7 @@ def patch(
     group = find(session, caller, group_id)
     try:
         operations = PatchOp[group_model()].model_validate(  # type: ignore[misc]
-            payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+            _without_null_members(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
         )
         resource = to_resource(session, group, base)
         operations.patch(resource, scim_policy=POLICY)
@@ -230,6 +230,28 @@ def patch(
         raise ScimError.from_validation(error) from None
     _rename_audited(session, caller, group, resource)
     return group
+
+
+def _without_null_members(payload: dict[str, Any]) -> dict[str, Any]:
+    """Entra ID names members as `{"$ref": null, "value": id}`: a null is no value, and
+    a member to remove is then matched on its id alone."""
+    operations = payload.get("Operations")
+    if not isinstance(operations, list):
+        return payload
+    cleaned = []
+    for operation in operations:
+        if isinstance(operation, dict) and isinstance(operation.get("value"), list):
+            operation = {
+                **operation,
+                "value": [
+                    {k: v for k, v in item.items() if v is not None}
+                    if isinstance(item, dict)
+                    else item
+                    for item in operation["value"]
+                ],
+            }
+        cleaned.append(operation)
+    return {**payload, "Operations": cleaned}
 
 
 def _rename_audited(
