@@ -36,6 +36,8 @@ from spacegate.tags import api as tags_api
 from spacegate.users import api as users_api
 from spacegate.web import admin_audit as admin_audit_pages
 from spacegate.web import admin_cloudaccounts as admin_cloud_pages
+from spacegate.web import admin_groups as admin_group_pages
+from spacegate.web import admin_idp as admin_idp_pages
 from spacegate.web import admin_roles as admin_role_pages
 from spacegate.web import admin_spaces as admin_space_pages
 from spacegate.web import admin_tags as admin_tag_pages
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         space_settings_pages,
         admin_tag_pages,
         sso_pages,
+        admin_group_pages,
+        admin_idp_pages,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

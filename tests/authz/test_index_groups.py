@@ -55,7 +55,8 @@ def test_explain_names_the_group() -> None:
     decision = explain(INDEX, ALICE, P.PUBLISH_BLUEPRINTS, DEV)
     assert decision.allowed
     assert decision.reason == (
-        "Allowed in this space: the role Publisher of the group Publishers grants Publish blueprints."
+        "Allowed in this space: the role Publisher of the group Publishers grants "
+        "Publish blueprints."
     )
     assert [(step.role, step.group) for step in decision.chain] == [("Publisher", "Publishers")]
     both = explain(INDEX, ALICE, P.LAUNCH_SANDBOXES, DEV)

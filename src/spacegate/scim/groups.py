@@ -222,7 +222,9 @@ def patch(
     group = find(session, caller, group_id)
     try:
         operations = PatchOp[group_model()].model_validate(  # type: ignore[misc]
-            _without_null_members(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+            _without_null_members(payload),
+            scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+            scim_policy=POLICY,
         )
         resource = to_resource(session, group, base)
         operations.patch(resource, scim_policy=POLICY)
