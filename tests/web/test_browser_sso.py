@@ -83,6 +83,9 @@ def test_an_admin_connects_oidc_and_a_colleague_signs_in_with_sso(
     expect(main_nav(colleague).get_by_role("link", name="payroll")).to_be_visible()
     colleague.goto("/profile")
     expect(colleague.locator("dl.details")).to_contain_text("milton@initech.example")
+    expect(colleague.locator("#my-groups")).to_contain_text(
+        "Payroll team; payroll: Space Developer"
+    )
 
     page.reload()
     expect(page.locator("#members")).to_contain_text("milton@initech.example")
