@@ -19,10 +19,15 @@ from spacegate.audit import service as audit
 from spacegate.authz import Level, Permission
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spacegate.grants.cache import mark_changed
-from spacegate.grants.context import Access, Actor
+from spacegate.grants.context import Access
 from spacegate.groups.admins import ensure_an_admin_remains
+from spacegate.groups.membership import (
+    delete_without_checks,
+    remove_member_without_checks,
+    replace_members,
+)
 from spacegate.groups.models import Group, GroupMember, GroupSpaceRole
-from spacegate.groups.views import GroupView, group_roles, views
+from spacegate.groups.views import GroupView, group_roles, snapshot, views
 from spacegate.names import clean_name
 from spacegate.roles.service import (
     RoleRef,
@@ -209,35 +214,6 @@ def _apply_roles(session: Session, group: Group, roles: ResolvedRoles) -> None:
         )
 
 
-def replace_members(session: Session, group: Group, user_ids: set[int]) -> tuple[int, ...]:
-    """Make `user_ids` the group's members; returns the ids removed. The caller checks
-    rules 4 and 5 and marks the account changed."""
-    current = set(
-        session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group.id))
-    )
-    removed = tuple(sorted(current - user_ids))
-    if removed:
-        session.execute(
-            delete(GroupMember).where(
-                GroupMember.group_id == group.id, GroupMember.user_id.in_(removed)
-            )
-        )
-    for user_id in sorted(user_ids - current):
-        session.add(GroupMember(group_id=group.id, user_id=user_id))
-    return removed
-
-
-def _snapshot(view: GroupView) -> dict[str, object]:
-    return {
-        "name": view.group.name,
-        "description": view.group.description,
-        "idp_identifier": view.group.idp_identifier,
-        "account_role": view.account_role,
-        "space_roles": [[s.space_name, s.space_role] for s in view.space_roles],
-        "users": list(view.members),
-    }
-
-
 def create_group(session: Session, access: Access, spec: GroupSpec) -> GroupView:
     account_id = access.caller.account_id
     spec = _clean_spec(spec)
@@ -266,7 +242,7 @@ def create_group(session: Session, access: Access, spec: GroupSpec) -> GroupView
         "group.create",
         target_type="group",
         target=group.name,
-        after=_snapshot(view),
+        after=snapshot(view),
     )
     return view
 
@@ -283,7 +259,7 @@ def update_group(session: Session, access: Access, current_name: str, spec: Grou
     roles = _resolve_roles(session, account_id, spec)
     ensure_may_grant_roles(access, roles)
     members = _users(session, account_id, spec.users) if spec.users is not None else None
-    before = _snapshot(views(session, account_id, [group])[0])
+    before = snapshot(views(session, account_id, [group])[0])
     with session.begin_nested():
         group.name, group.name_key = spec.name, spec.name.lower()
         group.description = spec.description
@@ -305,7 +281,7 @@ def update_group(session: Session, access: Access, current_name: str, spec: Grou
         target_type="group",
         target=group.name,
         before=before,
-        after=_snapshot(view),
+        after=snapshot(view),
     )
     return view
 
@@ -316,23 +292,6 @@ def delete_group(session: Session, access: Access, name: str) -> None:
     group = get_group(session, account_id, name)
     _ensure_may_manage(session, access, group)
     delete_without_checks(session, access.caller.actor, group)
-
-
-def delete_without_checks(session: Session, actor: Actor, group: Group) -> None:
-    """Delete the group unless that takes away the last Account Admin; the caller took
-    the account lock and checked rule 4 where a person asks."""
-    before = _snapshot(views(session, group.account_id, [group])[0])
-    with session.begin_nested():
-        session.delete(group)
-        ensure_an_admin_remains(
-            session,
-            group.account_id,
-            f"The group '{group.name}' holds the last active Account Admin; make another "
-            "user an Admin before deleting it.",
-        )
-    audit.record(
-        session, actor, "group.delete", target_type="group", target=group.name, before=before
-    )
 
 
 def add_member(session: Session, access: Access, name: str, email: str) -> GroupView:
@@ -365,30 +324,6 @@ def remove_member(session: Session, access: Access, name: str, email: str) -> No
     user = _member_user(session, account_id, email)
     _ensure_may_manage(session, access, group)
     remove_member_without_checks(session, access.caller.actor, group, user)
-
-
-def remove_member_without_checks(session: Session, actor: Actor, group: Group, user: User) -> None:
-    """Take `user` out of `group` unless they are not in it (NotFound) or it takes away
-    the last Account Admin (LastAdmin); the caller took the account lock."""
-    membership = session.get(GroupMember, (group.id, user.id))
-    if membership is None:
-        raise NotFound(f"{user.email} is not a member of the group '{group.name}'.")
-    with session.begin_nested():
-        session.delete(membership)
-        ensure_an_admin_remains(
-            session,
-            group.account_id,
-            f"{user.email} is the last active Account Admin, through the group "
-            f"'{group.name}'; make another user an Admin first.",
-        )
-    audit.record(
-        session,
-        actor,
-        "group.member_remove",
-        target_type="user",
-        target=user.email,
-        before={"group": group.name},
-    )
 
 
 def _member_user(session: Session, account_id: int, email: str) -> User:

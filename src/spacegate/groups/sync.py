@@ -20,8 +20,8 @@ from spacegate.audit import service as audit
 from spacegate.errors import LastAdmin
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Actor
+from spacegate.groups.membership import remove_member_without_checks
 from spacegate.groups.models import Group, GroupMember
-from spacegate.groups.service import remove_member_without_checks
 from spacegate.users.models import User
 
 log = logging.getLogger(__name__)

@@ -92,3 +92,14 @@ def groups_of(session: Session, user: User) -> list[GroupView]:
         )
     )
     return views(session, user.account_id, groups)
+
+
+def snapshot(view: GroupView) -> dict[str, object]:
+    return {
+        "name": view.group.name,
+        "description": view.group.description,
+        "idp_identifier": view.group.idp_identifier,
+        "account_role": view.account_role,
+        "space_roles": [[s.space_name, s.space_role] for s in view.space_roles],
+        "users": list(view.members),
+    }

@@ -20,8 +20,8 @@ from spacegate.audit import service as audit
 from spacegate.errors import InvalidInput, LastAdmin
 from spacegate.grants.cache import mark_changed
 from spacegate.groups.admins import ensure_an_admin_remains
+from spacegate.groups.membership import delete_without_checks, replace_members
 from spacegate.groups.models import Group, GroupMember
-from spacegate.groups.service import delete_without_checks, replace_members
 from spacegate.names import clean_name
 from spacegate.scim.errors import ScimError
 from spacegate.scim.models import ScimGroup
