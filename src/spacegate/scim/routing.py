@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from scim2_models import Context, ResponseParameters
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
@@ -52,6 +53,14 @@ class ScimRoute(APIRoute):
                 return error_response(error.status_code, error.message)
             except HTTPException as error:
                 return error_response(error.status_code, str(error.detail))
+            except IntegrityError:
+                # Two requests created the same userName or group at the same moment.
+                log.info("a unique constraint refused a concurrent SCIM write", exc_info=True)
+                return error_response(
+                    409,
+                    "That already exists: another request created it at the same moment.",
+                    "uniqueness",
+                )
             except Exception:
                 log.exception("unhandled error in a SCIM route")
                 return error_response(500, "Something went wrong on our side; it has been logged.")
