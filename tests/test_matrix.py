@@ -37,6 +37,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.access.guard import (
@@ -60,6 +61,8 @@ from spacegate.grants.cache import mark_changed
 from spacegate.invitations.models import Invitation
 from spacegate.roles.models import CustomRole
 from spacegate.runtime import Runtime
+from spacegate.scim.models import ScimToken
+from spacegate.scim.routing import ScimGuard
 from spacegate.settings import Settings
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users.models import User
@@ -78,6 +81,17 @@ from tests.cloudaccounts.factories import (
 )
 from tests.environments.factories import launch_body, new_environment, new_launchable
 from tests.factories import PASSWORD, Person, new_account
+from tests.groups.factories import new_group
+from tests.matrix_identity import (
+    SCIM_EXAMPLES,
+    connect_oidc,
+    connect_saml,
+    identity_peers,
+    new_scim_token,
+    oidc_callback,
+    peers,
+    saml_response,
+)
 from tests.policies.factories import new_policy
 from tests.tags.factories import blueprint_id, new_tag, set_blueprint_value, set_space_value
 
@@ -107,7 +121,7 @@ def _routes() -> tuple[APIRoute, ...]:
 
 
 def is_console(path: str) -> bool:
-    return not path.startswith("/api/")
+    return not path.startswith(("/api/", "/scim/"))
 
 
 @dataclass(frozen=True)
@@ -151,10 +165,22 @@ def public_endpoints() -> list[Endpoint]:
     return [endpoint for endpoint in endpoints() if _is_public(endpoint)]
 
 
+def _is_scim(endpoint: Endpoint) -> bool:
+    guards = guards_of(endpoint.route.dependant)
+    return len(guards) == 1 and isinstance(guards[0], ScimGuard)
+
+
+def scim_endpoints() -> list[Endpoint]:
+    """SCIM routes: a SCIM token (of an account, not of a user) is their credential."""
+    return [endpoint for endpoint in endpoints() if _is_scim(endpoint)]
+
+
 def guarded_endpoints() -> list[Endpoint]:
-    """Every route but the Public ones (one with a wrong guard count included: its cases
-    then fail, naming it)."""
-    return [endpoint for endpoint in endpoints() if not _is_public(endpoint)]
+    """Every route but the Public and SCIM ones (one with a wrong guard count included:
+    its cases then fail, naming it)."""
+    return [
+        endpoint for endpoint in endpoints() if not _is_public(endpoint) and not _is_scim(endpoint)
+    ]
 
 
 # -- principals, built from role definitions only -------------------------------------------
@@ -437,6 +463,7 @@ class Call:
     json: Any = None
     params: dict[str, str] | None = None
     form: dict[str, str | list[str]] | None = None
+    cookies: dict[str, str] | None = None
 
     def send(
         self, client: TestClient, method: str, credentials: Credentials | None = None
@@ -445,7 +472,7 @@ class Call:
         token, so that a refusal is the guard's, not the CSRF check's."""
         credentials = credentials or Credentials()
         headers: dict[str, str] = {}
-        cookies: dict[str, str] = {}
+        cookies: dict[str, str] = dict(self.cookies or {})
         form = self.form
         if credentials.bearer:
             headers["Authorization"] = f"Bearer {credentials.bearer}"
@@ -585,11 +612,108 @@ def _policy(world: World) -> None:
     new_policy(world.runtime, world.space_id, "max-duration")
 
 
+def _saml(world: World) -> None:
+    connect_saml(world.runtime, world.account_id)
+
+
+def _scim_token_id(world: World, me: Signed) -> Call:
+    new_scim_token(world.runtime, world.account_id)
+    with transaction(world.runtime.sessions) as session:
+        token_id = session.scalar(
+            select(ScimToken.id).where(ScimToken.account_id == world.account_id)
+        )
+    return Call(f"/api/settings/scim/tokens/{token_id}")
+
+
+def _scim_token_form(world: World, me: Signed) -> Call:
+    token_call = _scim_token_id(world, me)
+    return Call(
+        "/admin/idp/scim-tokens/revoke", form={"token_id": token_call.path.rsplit("/", 1)[1]}
+    )
+
+
+def _group(world: World) -> None:
+    new_group(
+        world.runtime,
+        world.account_id,
+        "team",
+        members=(VICTIM,),
+        space_roles=((world.space_id, BuiltinRole.SPACE_MEMBER),),
+    )
+
+
 SPACE_TAGS = f"/api/spaces/{SPACE}/settings/tags"
 BLUEPRINT_TAGS = f"/api/spaces/{SPACE}/repositories/platform/blueprints/web-app/settings/tags"
 POLICY_REGO = 'package spacegate.quota\n\ndeny contains "no" if input.production\n'
 
 EXAMPLES: dict[tuple[str, str], Example] = {
+    # Identity provider and SCIM tokens
+    ("GET", "/api/settings/idp"): _arranged(_saml, Call("/api/settings/idp")),
+    ("PUT", "/api/settings/idp"): lambda w, me: Call(
+        "/api/settings/idp", json={"protocol": "saml", "idp_metadata_xml": peers().saml_metadata}
+    ),
+    ("DELETE", "/api/settings/idp"): _arranged(_saml, Call("/api/settings/idp")),
+    ("GET", "/api/settings/scim/tokens"): lambda w, me: Call("/api/settings/scim/tokens"),
+    ("POST", "/api/settings/scim/tokens"): lambda w, me: Call(
+        "/api/settings/scim/tokens", json={"name": "okta"}
+    ),
+    ("DELETE", "/api/settings/scim/tokens/{token_id}"): _scim_token_id,
+    ("GET", "/admin/idp"): _arranged(_saml, Call("/admin/idp")),
+    ("POST", "/admin/idp/oidc"): lambda w, me: Call(
+        "/admin/idp/oidc",
+        form={"issuer": peers().oidc.issuer, "client_id": "c", "client_secret": "s"},
+    ),
+    ("POST", "/admin/idp/saml"): lambda w, me: Call(
+        "/admin/idp/saml", form={"idp_metadata_xml": peers().saml_metadata}
+    ),
+    ("POST", "/admin/idp/delete"): _arranged(_saml, Call("/admin/idp/delete", form={})),
+    ("POST", "/admin/idp/scim-tokens"): lambda w, me: Call(
+        "/admin/idp/scim-tokens", form={"name": "okta"}
+    ),
+    ("POST", "/admin/idp/scim-tokens/revoke"): _scim_token_form,
+    # Console: Administration > Groups
+    ("GET", "/admin/groups"): _arranged(_group, Call("/admin/groups")),
+    ("POST", "/admin/groups/new"): lambda w, me: Call(
+        "/admin/groups/new", form={"name": "newcomers"}
+    ),
+    ("GET", "/admin/groups/{name}"): _arranged(_group, Call("/admin/groups/team")),
+    ("POST", "/admin/groups/{name}/edit"): _arranged(
+        _group,
+        Call(
+            "/admin/groups/team/edit",
+            form={"name": "team", "space_name": SPACE, "space_role": "Space Member"},
+        ),
+    ),
+    ("POST", "/admin/groups/{name}/members"): _arranged(
+        _group, Call("/admin/groups/team/members", form={"email": CANDIDATE})
+    ),
+    ("POST", "/admin/groups/{name}/members/remove"): _arranged(
+        _group, Call("/admin/groups/team/members/remove", form={"email": VICTIM})
+    ),
+    ("POST", "/admin/groups/{name}/delete"): _arranged(
+        _group, Call("/admin/groups/team/delete", form={})
+    ),
+    # Groups
+    ("GET", "/api/groups"): _arranged(_group, Call("/api/groups")),
+    ("POST", "/api/groups"): lambda w, me: Call(
+        "/api/groups",
+        json={
+            "name": "newcomers",
+            "users": [CANDIDATE],
+            "space_roles": [{"space_name": SPACE, "space_role": "Space Member"}],
+        },
+    ),
+    ("GET", "/api/groups/{name}"): _arranged(_group, Call("/api/groups/team")),
+    ("PUT", "/api/groups/{name}"): _arranged(
+        _group, Call("/api/groups/team", json={"description": "edited"})
+    ),
+    ("DELETE", "/api/groups/{name}"): _arranged(_group, Call("/api/groups/team")),
+    ("PUT", "/api/groups/{name}/users/{email}"): _arranged(
+        _group, Call(f"/api/groups/team/users/{CANDIDATE}")
+    ),
+    ("DELETE", "/api/groups/{name}/users/{email}"): _arranged(
+        _group, Call(f"/api/groups/team/users/{VICTIM}")
+    ),
     # Tokens
     ("POST", "/api/token/longtoken"): lambda w, me: Call(
         "/api/token/longtoken", json={"name": "ci", "expires_in_days": 30}
@@ -1180,7 +1304,33 @@ def _ready(runtime: Runtime, call: Call) -> Call:
     return call
 
 
+def _saml_connected(runtime: Runtime) -> None:
+    connect_saml(runtime, _owner(runtime).account_id)
+
+
+def _oidc_callback(runtime: Runtime) -> Call:
+    connect_oidc(runtime, _owner(runtime).account_id)
+    path, cookies = oidc_callback(runtime, "acme", OWNER)
+    return Call(path, cookies=cookies)
+
+
+def _saml_acs(runtime: Runtime) -> Call:
+    _saml_connected(runtime)
+    return Call(
+        "/sso/acme/saml/acs",
+        form={"SAMLResponse": saml_response("acme", OWNER), "RelayState": "/"},
+    )
+
+
 PUBLIC_EXAMPLES: dict[tuple[str, str], PublicExample] = {
+    ("GET", "/sso"): lambda rt: Call("/sso"),
+    ("GET", "/sso/{account}"): lambda rt: (_saml_connected(rt), Call("/sso/acme"))[1],
+    ("GET", "/sso/{account}/callback"): _oidc_callback,
+    ("GET", "/sso/{account}/saml/metadata"): lambda rt: (
+        _owner(rt),
+        Call("/sso/acme/saml/metadata"),
+    )[1],
+    ("POST", "/sso/{account}/saml/acs"): _saml_acs,
     ("GET", "/api/setup"): lambda rt: Call("/api/setup"),
     ("POST", "/api/setup"): lambda rt: Call(
         "/api/setup", json={"token": rt.setup_gate.open(), **_SETUP}
@@ -1258,6 +1408,13 @@ def matrix_app() -> FastAPI:
     """One app for the module. A new app's first request builds FastAPI's route contexts
     (~0.2 s with this many routes); a thousand cases cannot each pay that."""
     return _app()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _identity_providers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The OpenID provider and SAML identity provider the identity examples talk to."""
+    with identity_peers(tmp_path_factory.mktemp("saml-idp")):
+        yield
 
 
 @pytest.fixture
@@ -1343,9 +1500,14 @@ def test_api_routes_are_the_served_routes() -> None:
 def test_every_route_has_an_example() -> None:
     keys = {endpoint.key for endpoint in endpoints()}
     public = {endpoint.key for endpoint in public_endpoints()}
-    missing = sorted((keys - public) - set(EXAMPLES)) + sorted(public - set(PUBLIC_EXAMPLES))
+    scim = {endpoint.key for endpoint in scim_endpoints()}
+    missing = (
+        sorted((keys - public - scim) - set(EXAMPLES))
+        + sorted(public - set(PUBLIC_EXAMPLES))
+        + sorted(scim - set(SCIM_EXAMPLES))
+    )
     assert not missing, f"add an example request for: {missing}"
-    stale = sorted((set(EXAMPLES) | set(PUBLIC_EXAMPLES)) - keys)
+    stale = sorted((set(EXAMPLES) | set(PUBLIC_EXAMPLES) | set(SCIM_EXAMPLES)) - keys)
     assert not stale, f"examples for routes that no longer exist: {stale}"
     assert not set(EXAMPLES) & public, "Public routes take their example from PUBLIC_EXAMPLES"
 
@@ -1461,3 +1623,30 @@ def test_spaces_of_another_account_are_not_listed(
     assert mine.status_code == theirs.status_code == 200, (mine.text, theirs.text)
     assert [space["name"] for space in mine.json()] == [SPACE]
     assert [space["name"] for space in theirs.json()] == ["elsewhere"]
+
+
+# -- 5. SCIM routes: a SCIM token of the account -----------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", scim_endpoints(), ids=str)
+def test_scim_routes_take_a_scim_token_only(
+    client: TestClient, runtime: Runtime, origin_url: str, endpoint: Endpoint
+) -> None:
+    """Without a SCIM token, or with a user's API token or console session, every SCIM
+    route answers 401 in SCIM's error shape; with the account's token, it works."""
+    world = build_world(runtime, ACCOUNT_ADMIN, origin_url)
+    path, body, status = SCIM_EXAMPLES[endpoint.key](runtime, world.account_id)
+    for credentials in (
+        Credentials(),
+        Credentials(bearer="not-a-token"),
+        Credentials(bearer=world.me.api_token, cookie=world.me.console_session),
+    ):
+        response = Call(path, json=body).send(client, endpoint.method, credentials)
+        assert response.status_code == 401, (credentials, response.text)
+        assert response.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    token = new_scim_token(runtime, world.account_id)
+    response = Call(path, json=body).send(client, endpoint.method, Credentials(bearer=token))
+    assert response.status_code == status, response.text
+    assert response.status_code == 204 or response.headers["content-type"].startswith(
+        "application/scim+json"
+    )

@@ -22,6 +22,7 @@ from spacegate.cloudaccounts import api as cloudaccounts_api
 from spacegate.cost import api as cost_api
 from spacegate.db import transaction
 from spacegate.environments import api as environments_api
+from spacegate.groups import api as groups_api
 from spacegate.http_errors import install_error_handlers
 from spacegate.invitations import api as invitations_api
 from spacegate.operations import api as operations_api
@@ -29,12 +30,17 @@ from spacegate.operations.access_log import ObserveRequests
 from spacegate.policies import api as policies_api
 from spacegate.roles import api as roles_api
 from spacegate.runtime import Runtime
+from spacegate.scim import api as scim_api
+from spacegate.scim import token_api as scim_token_api
 from spacegate.settings import Settings
 from spacegate.spaces import api as spaces_api
+from spacegate.sso import api as sso_api
 from spacegate.tags import api as tags_api
 from spacegate.users import api as users_api
 from spacegate.web import admin_audit as admin_audit_pages
 from spacegate.web import admin_cloudaccounts as admin_cloud_pages
+from spacegate.web import admin_groups as admin_group_pages
+from spacegate.web import admin_idp as admin_idp_pages
 from spacegate.web import admin_roles as admin_role_pages
 from spacegate.web import admin_spaces as admin_space_pages
 from spacegate.web import admin_tags as admin_tag_pages
@@ -48,6 +54,7 @@ from spacegate.web import space_cost as space_cost_pages
 from spacegate.web import space_environments as space_environment_pages
 from spacegate.web import space_settings as space_settings_pages
 from spacegate.web import spaces as space_pages
+from spacegate.web import sso as sso_pages
 from spacegate.web.errors import render_error
 from spacegate.web.paths import STATIC_DIR
 
@@ -110,6 +117,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         policies_api,
         environments_api,
         cost_api,
+        groups_api,
+        sso_api,
+        scim_token_api,
+        scim_api,
     )
     for module in routers:
         app.include_router(module.router)
@@ -129,6 +140,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         space_cost_pages,
         space_settings_pages,
         admin_tag_pages,
+        sso_pages,
+        admin_group_pages,
+        admin_idp_pages,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

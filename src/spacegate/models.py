@@ -13,11 +13,14 @@ from spacegate.cloudaccounts.models import (
 from spacegate.cost.models import CostRecord
 from spacegate.db import Base
 from spacegate.environments.models import Environment
+from spacegate.groups.models import Group, GroupMember, GroupSpaceRole
 from spacegate.invitations.models import Invitation, InvitationSpace
 from spacegate.mail.models import OutboxMessage
 from spacegate.policies.models import SpacePolicy
 from spacegate.roles.models import CustomRole
+from spacegate.scim.models import ScimGroup, ScimToken, ScimUser
 from spacegate.spaces.models import Space, SpaceMembership
+from spacegate.sso.models import IdentityProvider, UsedSignInValue
 from spacegate.tags.models import BlueprintTagValue, SpaceTagValue, TagDefinition, TagSettings
 from spacegate.users.models import User
 
@@ -34,10 +37,17 @@ __all__ = [
     "CostRecord",
     "CustomRole",
     "Environment",
+    "Group",
+    "GroupMember",
+    "GroupSpaceRole",
+    "IdentityProvider",
     "Invitation",
     "InvitationSpace",
     "OutboxMessage",
     "Repository",
+    "ScimGroup",
+    "ScimToken",
+    "ScimUser",
     "Space",
     "SpaceMembership",
     "SpacePolicy",
@@ -46,5 +56,6 @@ __all__ = [
     "TagSettings",
     "Token",
     "TokenSpace",
+    "UsedSignInValue",
     "User",
 ]

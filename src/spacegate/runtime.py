@@ -19,6 +19,7 @@ from spacegate.environments import live
 from spacegate.environments.worker import ENVIRONMENT_QUEUED, EnvironmentWorker
 from spacegate.grants.cache import IndexCache
 from spacegate.grants.feed import ChangeFeed
+from spacegate.groups.views import group_role_holders
 from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
 from spacegate.operations.access_log import AccessLog
@@ -142,4 +143,5 @@ def answer_for_the_domains_above(sessions: sessionmaker[Session]) -> None:
     answer(sessions, COMPUTE_SERVICE_IN_USE, live.environments_using_compute_service)
     answer(sessions, ROLE_HOLDERS, account_role_holders)  # the account role first
     answer(sessions, ROLE_HOLDERS, space_role_holders)
+    answer(sessions, ROLE_HOLDERS, group_role_holders)
     answer(sessions, USER_DEACTIVATED, revoke_all_for_user)

@@ -143,6 +143,26 @@ class Settings(BaseSettings):
     terraform_timeout_seconds: float = Field(
         1800, gt=0, description="Longest a terraform command may run before it is stopped."
     )
+    sso_clock_skew_seconds: int = Field(
+        60,
+        ge=0,
+        le=600,
+        description="Clock difference allowed with identity providers when checking the "
+        "times of ID tokens and SAML assertions.",
+    )
+    sso_timeout_seconds: float = Field(
+        10,
+        gt=0,
+        le=120,
+        description="Longest wait for an identity provider (OIDC discovery, keys, token "
+        "endpoint; SAML metadata URL).",
+    )
+    sso_sign_in_minutes: int = Field(
+        10,
+        ge=1,
+        le=60,
+        description="How long a started single sign-on may take before it must start again.",
+    )
     cost_currency: str = Field(
         "USD",
         pattern=r"^[A-Z]{3}$",

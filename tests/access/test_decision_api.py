@@ -365,6 +365,7 @@ def test_explain_allow_through_a_space_role(client: TestClient, team: dict[str, 
             "permission": "GET_CLOUD_ACCOUNT_INFO",
             "space_name": "dev",
             "via": None,
+            "group": None,
         }
     ]
 
@@ -385,6 +386,7 @@ def test_explain_allow_through_the_account_role(
             "permission": "PUBLISH_BLUEPRINTS",
             "space_name": None,
             "via": None,
+            "group": None,
         }
     ]
 

@@ -258,6 +258,7 @@ def test_me_describes_the_caller(
                 "permissions": builtin_permissions(BuiltinRole.SPACE_DEVELOPER),
             }
         ],
+        "groups": [],
     }
     assert theirs.status_code == 200, theirs.text
     me = theirs.json()

@@ -75,6 +75,9 @@ class GrantStepOut(BaseModel):
     permission: Permission
     space_name: str | None
     via: Permission | None
+    group: str | None = Field(
+        None, description="The group the role is held through; none when held directly."
+    )
 
 
 class MissingGrantOut(BaseModel):
@@ -194,6 +197,7 @@ async def explain_decision(
                 permission=step.permission,
                 space_name=space_name if step.space_id is not None else None,
                 via=step.via,
+                group=step.group,
             )
             for step in decision.chain
         ],

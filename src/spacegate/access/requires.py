@@ -40,6 +40,7 @@ CreateRoles = Annotated[Access, Depends(RequireAccount(P.CREATE_ROLES))]
 ManageAccountTags = Annotated[Access, Depends(RequireAccount(P.MANAGE_ACCOUNT_TAGS))]
 ManageCloudAccounts = Annotated[Access, Depends(RequireAccount(P.ADD_REMOVE_CLOUD_ACCOUNTS))]
 FullAccessAllSpaces = Annotated[Access, Depends(RequireAccount(P.FULL_ACCESS_ALL_SPACES))]
+IntegrateIdp = Annotated[Access, Depends(RequireAccount(P.INTEGRATE_IDP))]
 
 # -- permissions in the space of the path ---------------------------------------------------
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from spacegate.access.requires import Administration
 from spacegate.audit import service
@@ -26,6 +26,7 @@ class AuditEventOut(BaseModel):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     client_address: str | None
+    source: str = Field(description="`person`, `sso` (group sync at a sign-in) or `scim`.")
 
 
 @router.get(
@@ -65,6 +66,7 @@ def list_audit_events(
             before=e.before,
             after=e.after,
             client_address=e.client_address,
+            source=e.source,
         )
         for e in events
     ]

@@ -23,4 +23,6 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # Where the change came from: a person, SSO group sync at a sign-in, or SCIM.
+    source: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -35,6 +35,7 @@ def record(
             before=before,
             after=after,
             client_address=actor.client_address,
+            source=actor.source,
         )
     )
 

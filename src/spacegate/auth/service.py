@@ -24,6 +24,7 @@ from spacegate.grants.context import Access, Caller
 from spacegate.names import email_key
 from spacegate.settings import Settings
 from spacegate.spaces.service import find_space
+from spacegate.sso.enforcement import ensure_password_sign_in_allowed
 from spacegate.users.models import User
 from spacegate.users.passwords import Passwords
 
@@ -114,6 +115,7 @@ def verify_credentials(
         limiter.record_failure(account_name, key, client)
         raise Unauthorized("The account, email or password is not correct.")
     limiter.record_success(account_name, key)
+    ensure_password_sign_in_allowed(session, user)
     return user
 
 

@@ -392,8 +392,9 @@ class Runner:
                 return
         now = utcnow()
         status = EnvironmentStatus.ENDED_WITH_ERROR if failed else EnvironmentStatus.ENDED
+        if not failed:
+            # Destroyed: nothing of it stays on disk, by the time anyone reads it ended.
+            shutil.rmtree(work_root(self._settings, run.public_id), ignore_errors=True)
         if not self._save(job, run, status=status, ended_at=now, claim=None, claimed_at=None):
             return
-        if not failed:
-            shutil.rmtree(work_root(self._settings, run.public_id), ignore_errors=True)
         log.info("environment %s ended: %s", run.public_id, status.value)

@@ -36,7 +36,13 @@ from spacegate import metrics
 from spacegate.accounts.models import Account
 from spacegate.authz import AccountIndex
 from spacegate.db import is_sqlite, notify_after_commit, subscribe
-from spacegate.grants.loader import load_index, load_role, load_space_name, load_user
+from spacegate.grants.loader import (
+    load_group,
+    load_index,
+    load_role,
+    load_space_name,
+    load_user,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +125,15 @@ class _Stream:
     @property
     def newest(self) -> int:
         return max(self.ahead, default=self.upto)
+
+
+def lock_account(session: Session, account_id: int) -> None:
+    """Take the account row's lock until the end of the transaction, as `mark_changed`
+    does, before what changes is known (the row of a thing not yet created): changes of
+    one account's grants then run one after the other and each reads what the previous
+    committed (the last-admin rule relies on it). On SQLite, write transactions hold
+    the database's write lock from their start already."""
+    session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
 
 
 class IndexCache:
@@ -263,15 +278,17 @@ class IndexCache:
         entity = change.entity_id
         if change.kind == "token":
             return index  # callers only (see `on_change`)
-        if entity is None or change.kind not in ("user", "space", "role"):
+        if entity is None or change.kind not in ("user", "space", "role", "group"):
             return None
         with self._factory() as session:
             if change.kind == "user":
                 index.set_user(entity, load_user(session, change.account_id, entity))
             elif change.kind == "space":
                 index.set_space(entity, load_space_name(session, change.account_id, entity))
-            else:
+            elif change.kind == "role":
                 index.set_role(entity, load_role(session, change.account_id, entity))
+            else:
+                index.set_group(load_group(session, change.account_id, entity) or entity)
         self.deltas += 1
         return index
 

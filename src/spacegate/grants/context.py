@@ -10,11 +10,14 @@ from spacegate.authz.masks import BIT, SPACE_LEVEL_MASK
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who a change is attributed to in the audit log."""
+    """Who a change is attributed to in the audit log, and where it came from: `person`
+    (a signed-in user), `sso` (group sync at a single sign-on) or `scim` (a SCIM client,
+    named by `email`: "scim:<token name>")."""
 
     account_id: int
     email: str
     client_address: str | None = None
+    source: str = "person"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """Reads grants from the database: one account's whole index, or one changed thing of it
-(a user, a space, a role) for a delta.
+(a user, a space, a role, a group) for a delta.
 
 The whole-account read streams its rows straight from the database driver's cursor:
 at 520,000 grants, SQLAlchemy's result rows would cost more than building the index.
@@ -18,12 +18,14 @@ from spacegate.accounts.models import Account
 from spacegate.authz import (
     AccountGrants,
     AccountIndex,
+    GroupGrant,
     Level,
     Permission,
     RoleDef,
     RoleKey,
     UserGrants,
 )
+from spacegate.groups.models import Group, GroupMember, GroupSpaceRole
 from spacegate.roles.models import CustomRole
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users.models import User, UserStatus
@@ -63,6 +65,7 @@ def load_index(session: Session, account_id: int) -> tuple[int, AccountIndex]:
         space_ids[name.lower()] = space_id
         space_names[space_id] = name
     grants = AccountGrants(
+        groups=_groups(session, account_id),
         custom_roles=custom_roles(session, account_id),
         account_roles=account_roles,
         space_roles=_memberships(cursor, account_id),
@@ -114,11 +117,15 @@ def load_user(session: Session, account_id: int, user_id: int) -> UserGrants | N
             ).where(SpaceMembership.user_id == user_id)
         )
     }
+    groups = frozenset(
+        session.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user_id))
+    )
     return UserGrants(
         email=user.email,
         active=user.is_active,
         account_role=_role_key(user.account_role, user.account_custom_role_id),
         space_roles=spaces,
+        groups=groups,
     )
 
 
@@ -133,6 +140,52 @@ def load_role(session: Session, account_id: int, role_id: int) -> RoleDef | None
         select(CustomRole).where(CustomRole.id == role_id, CustomRole.account_id == account_id)
     )
     return role_def(role) if role is not None else None
+
+
+def _groups(session: Session, account_id: int, group_id: int | None = None) -> list[GroupGrant]:
+    """The account's groups (or the one `group_id`), with their members and roles."""
+    scope = [Group.account_id == account_id]
+    if group_id is not None:
+        scope.append(Group.id == group_id)
+    members: dict[int, set[int]] = {}
+    for group, user in session.execute(
+        select(GroupMember.group_id, GroupMember.user_id)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(*scope)
+    ):
+        members.setdefault(group, set()).add(user)
+    space_roles: dict[int, dict[int, RoleKey]] = {}
+    for group, space_id, builtin, custom in session.execute(
+        select(
+            GroupSpaceRole.group_id,
+            GroupSpaceRole.space_id,
+            GroupSpaceRole.role,
+            GroupSpaceRole.custom_role_id,
+        )
+        .join(Group, Group.id == GroupSpaceRole.group_id)
+        .where(*scope)
+    ):
+        space_roles.setdefault(group, {})[space_id] = _role_key(builtin, custom)
+    return [
+        GroupGrant(
+            group,
+            name,
+            frozenset(members.get(group, ())),
+            builtin if builtin is not None else custom,
+            space_roles.get(group, {}),
+        )
+        for group, name, builtin, custom in session.execute(
+            select(Group.id, Group.name, Group.account_role, Group.account_custom_role_id).where(
+                *scope
+            )
+        )
+    ]
+
+
+def load_group(session: Session, account_id: int, group_id: int) -> GroupGrant | None:
+    """The group as the index keeps it (None: deleted)."""
+    found = _groups(session, account_id, group_id)
+    return found[0] if found else None
 
 
 def _role_key(builtin: str | None, custom: int | None) -> RoleKey:

@@ -15,12 +15,20 @@ from spacegate.access.requires import (
 from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level
 from spacegate.authz.masks import sorted_permissions
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.groups.views import groups_of
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
 from spacegate.roles.service import custom_role_names, role_name
 from spacegate.spaces import service as spaces
 from spacegate.users import service
 from spacegate.users.models import UserStatus
-from spacegate.users.schemas import MeOut, SpacePermissionsOut, UserCreate, UserOut
+from spacegate.users.schemas import (
+    GroupRolesOut,
+    MeOut,
+    SpacePermissionsOut,
+    SpaceRoleOut,
+    UserCreate,
+    UserOut,
+)
 
 router = APIRouter(prefix="/api", tags=["Users"])
 
@@ -163,5 +171,16 @@ def me(access: SignedInAccess, session: SessionDep, runtime: RuntimeDep) -> MeOu
                 permissions=[p.value for p in sorted_permissions(access.mask(space.id))],
             )
             for space in spaces.visible_spaces(session, access)
+        ],
+        groups=[
+            GroupRolesOut(
+                name=view.group.name,
+                account_role=view.account_role,
+                space_roles=[
+                    SpaceRoleOut(space_name=s.space_name, space_role=s.space_role)
+                    for s in view.space_roles
+                ],
+            )
+            for view in groups_of(session, user)
         ],
     )

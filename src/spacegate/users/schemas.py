@@ -58,6 +58,12 @@ class SpacePermissionsOut(BaseModel):
     permissions: list[str]
 
 
+class GroupRolesOut(BaseModel):
+    name: str
+    account_role: str | None
+    space_roles: list[SpaceRoleOut]
+
+
 class MeOut(BaseModel):
     email: str
     first_name: str
@@ -66,3 +72,6 @@ class MeOut(BaseModel):
     account_role: str
     account_permissions: list[str] = Field(description="Account-level permissions held.")
     spaces: list[SpacePermissionsOut] = Field(description="Every space the caller sees.")
+    groups: list[GroupRolesOut] = Field(
+        default_factory=list, description="The caller's groups, and the roles each gives."
+    )

@@ -21,6 +21,7 @@ from spacegate.consult import tell
 from spacegate.errors import Conflict, LastAdmin, NotFound
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
+from spacegate.groups.admins import active_admins
 from spacegate.names import clean_email, email_key
 from spacegate.roles.service import (
     RoleRef,
@@ -139,7 +140,7 @@ def _apply_account_role(user: User, role: RoleRef) -> None:
 
 def create_user(
     session: Session,
-    passwords: Passwords,
+    passwords: Passwords | None,
     *,
     account_id: int,
     email: str,
@@ -150,9 +151,10 @@ def create_user(
     refused_domains: Collection[str] = (),
 ) -> User:
     """The one way a user comes to be (setup's first Admin, a direct add, an accepted
-    invitation): active, with `role` as account role and `password` (none: no password
-    sign-in yet). Checks no permission and writes no audit event: the caller has done
-    the one and writes the other, saying why.
+    invitation, single sign-on's just-in-time provisioning): active, with `role` as
+    account role and `password` (none: no password sign-in yet; `passwords` hashes
+    it). Checks no permission and writes no audit event: the caller has done the one
+    and writes the other, saying why.
 
     Raises InvalidInput (422) for a bad email, one on a domain in `refused_domains`, or
     a password the policy refuses, Conflict (409) for an email that is already a user of
@@ -168,7 +170,7 @@ def create_user(
         email_key=email.lower(),
         first_name=first_name.strip(),
         last_name=last_name.strip(),
-        password_hash=passwords.hash(password) if password is not None else None,
+        password_hash=passwords.hash(password) if passwords and password is not None else None,
         status=UserStatus.ACTIVE.value,
     )
     _apply_account_role(user, role)
@@ -221,10 +223,6 @@ def add_user(
     return user
 
 
-def _is_active_admin(user: User) -> bool:
-    return user.is_active and user.account_role == BuiltinRole.ADMIN.value
-
-
 def _lock_account_and_get_user(session: Session, account_id: int, email: str) -> User:
     """Take the account lock, then read the user afresh.
 
@@ -255,22 +253,16 @@ def _ensure_may_manage(access: Access, user: User) -> None:
     ensure_may_manage_holder(access, current, Level.ACCOUNT, None, user.email)
 
 
-def _ensure_another_active_admin(session: Session, user: User, doing: str) -> None:
-    """Refuse (409) when `user` is the account's last active Account Admin (rule 5).
-    Call it only after `_lock_account_and_get_user`."""
-    if not _is_active_admin(user):
+def _ensure_another_active_admin(
+    session: Session, user: User, doing: str, *, demotion: bool = False
+) -> None:
+    """Refuse (409) when `user` is the account's last active Account Admin (rule 5),
+    counting Admins through a group; a demotion leaves a user who is an Admin through a
+    group an Admin. Call it only after `_lock_account_and_get_user`."""
+    admins = active_admins(session, user.account_id)
+    if user.id not in admins.all or (demotion and user.id in admins.via_groups):
         return
-    others = session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(
-            User.account_id == user.account_id,
-            User.id != user.id,
-            User.account_role == BuiltinRole.ADMIN.value,
-            User.status == UserStatus.ACTIVE.value,
-        )
-    )
-    if not others:
+    if not admins.all - {user.id}:
         raise LastAdmin(
             f"{user.email} is the last active Account Admin; cannot {doing}. "
             "Make another user an Admin first."
@@ -307,7 +299,7 @@ def set_account_role(session: Session, access: Access, email: str, role_name_: s
     ensure_may_grant(access, role, None)
     before = account_role_name(session, user)
     if role.builtin != BuiltinRole.ADMIN.value:
-        _ensure_another_active_admin(session, user, f"make them {role.name}")
+        _ensure_another_active_admin(session, user, f"make them {role.name}", demotion=True)
     _apply_account_role(user, role)
     session.flush()
     audit.record(

@@ -13,6 +13,7 @@ from spacegate.accounts.service import any_account
 from spacegate.auth import service as auth_service
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput, RateLimited, Unauthorized
+from spacegate.sso.config import sso_account
 from spacegate.web.csrf import served_over_https, verify_csrf
 from spacegate.web.templating import redirect, render
 
@@ -36,7 +37,13 @@ def login_form(
     if not any_account(session):
         return render(request, "setup.html", {"token": "", "done": False})
     return render(
-        request, "login.html", {"next": _safe_next(next), "values": {"account": account or ""}}
+        request,
+        "login.html",
+        {
+            "next": _safe_next(next),
+            "values": {"account": account or ""},
+            "sso_account": sso_account(session, account),
+        },
     )
 
 

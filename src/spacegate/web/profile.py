@@ -12,6 +12,7 @@ from spacegate.auth import service as auth
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
 from spacegate.grants.context import Access
+from spacegate.groups.views import groups_of
 from spacegate.pagination import MAX_ID
 from spacegate.spaces import service as spaces
 from spacegate.web.console import Console
@@ -41,6 +42,7 @@ def _profile_page(
         {
             "nav": "profile",
             "me": spaces.user_view(session, console.user),
+            "groups": groups_of(session, console.user),
             "tokens": auth.list_api_tokens(session, access.caller),
             "max_days": runtime.settings.api_token_max_days,
             "values": values or {},
