@@ -17,7 +17,14 @@ from spacegate.auth.schemas import (
     TokenResponse,
 )
 from spacegate.deps import ClientDep, RuntimeDep, SessionDep
-from spacegate.pagination import MAX_ID
+from spacegate.pagination import (
+    DEFAULT_LIMIT,
+    MAX_ID,
+    CursorQuery,
+    LimitQuery,
+    decode_cursor,
+    set_next_cursor,
+)
 
 router = APIRouter(prefix="/api", tags=["Authentication"])
 
@@ -103,15 +110,21 @@ def create_long_token(
 
 @router.get("/tokens", summary="List my API tokens", response_model=list[TokenInfo])
 def list_tokens(
-    access: SignedInAccess, session: SessionDep, runtime: RuntimeDep
+    access: SignedInAccess,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> list[TokenInfo]:
     """The caller's long-lived API tokens (never the tokens themselves), with their
-    last use as of this moment."""
+    last use as of this moment. Paged by id (`limit`, `cursor`)."""
     runtime.callers.flush_uses()  # last uses are otherwise written every few seconds
-    return [
-        TokenInfo.model_validate(token, from_attributes=True)
-        for token in service.list_api_tokens(session, access.caller)
-    ]
+    tokens = service.list_api_tokens(
+        session, access.caller, limit=limit, after_id=decode_cursor(cursor)
+    )
+    set_next_cursor(response, [token.id for token in tokens], limit)
+    return [TokenInfo.model_validate(token, from_attributes=True) for token in tokens]
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke one of my API tokens", status_code=204)

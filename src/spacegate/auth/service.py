@@ -269,15 +269,21 @@ def _ensure_within_caller_token(
         raise Forbidden("This token is narrowed; it cannot create a token for more spaces.")
 
 
-def list_api_tokens(session: Session, caller: Caller) -> list[Token]:
-    return list(
-        session.scalars(
-            select(Token)
-            .where(Token.user_id == caller.user_id, Token.kind == TokenKind.API.value)
-            .options(selectinload(Token.space_rows))
-            .order_by(Token.id)
-        )
+def list_api_tokens(
+    session: Session, caller: Caller, *, limit: int | None = None, after_id: int | None = None
+) -> list[Token]:
+    """The caller's API tokens by id (a page of `limit` after `after_id`, when given)."""
+    statement = (
+        select(Token)
+        .where(Token.user_id == caller.user_id, Token.kind == TokenKind.API.value)
+        .options(selectinload(Token.space_rows))
+        .order_by(Token.id)
     )
+    if after_id is not None:
+        statement = statement.where(Token.id > after_id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.scalars(statement))
 
 
 def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:

@@ -240,6 +240,18 @@ class AccountIndex:
                 held.append((group_role, group_id))
         return tuple(held)
 
+    def spaces_seen_by(self, user_id: int) -> list[int] | None:
+        """The spaces the user sees (rule 3: any space permission there), by id; None
+        when an account role shows them every space of the account."""
+        if self._account_masks.get(user_id, 0) & SPACE_LEVEL_MASK:
+            return None
+        masks = self._combo_masks
+        return sorted(
+            space
+            for space, members in self._members.items()
+            if (combo := members.get(user_id)) and masks[combo] & SPACE_LEVEL_MASK
+        )
+
     def spaces_with(self, user_id: int, permission: Permission, after: int = 0) -> Iterator[int]:
         """The spaces (ids above `after`, ascending) where the user holds `permission`."""
         bit = BIT[permission]

@@ -37,7 +37,14 @@ from spacegate.blueprints.schemas import (
     ValidationRequest,
 )
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
+from spacegate.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    decode_cursor,
+    page_by_name,
+    set_next_cursor,
+)
 
 router = APIRouter(prefix="/api/spaces/{space}", tags=["Blueprints"])
 
@@ -84,8 +91,17 @@ def _secret(value: SecretStr | None) -> str | None:
     summary="Blueprint repositories of the space",
     response_model=list[RepositoryOut],
 )
-def list_repositories(access: SetupRepositories, session: SessionDep) -> list[RepositoryOut]:
-    return [repository_out(view) for view in repositories.list_repositories(session, access.space)]
+def list_repositories(
+    access: SetupRepositories,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[RepositoryOut]:
+    """The space's repositories by name, paged (`limit`, `cursor`)."""
+    views = repositories.list_repositories(session, access.space)
+    page = page_by_name(views, lambda view: view.repository.name_key, limit, cursor, response)
+    return [repository_out(view) for view in page]
 
 
 @router.post(

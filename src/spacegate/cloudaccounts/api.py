@@ -36,6 +36,7 @@ from spacegate.cloudaccounts.schemas import (
     TokenRotate,
 )
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_by_name
 
 router = APIRouter(tags=["Cloud accounts and compute services"])
 
@@ -76,9 +77,16 @@ def _shared_routes(routes: KindRoutes[Resource]) -> None:
     name_path: str = Path(max_length=200, description=f"The {noun}'s name.")
     list_name, get_name, delete_name, space_name = routes.route_names
 
-    def list_all(access: ManageCloudAccounts, session: SessionDep) -> list[BaseModel]:
+    def list_all(
+        access: ManageCloudAccounts,
+        session: SessionDep,
+        response: Response,
+        limit: LimitQuery = DEFAULT_LIMIT,
+        cursor: CursorQuery = None,
+    ) -> list[BaseModel]:
         views = service.list_resources(session, kind, access.caller.account_id)
-        return [_shaped(routes.out, view.item, spaces=view.spaces) for view in views]
+        page = page_by_name(views, lambda view: view.item.name_key, limit, cursor, response)
+        return [_shaped(routes.out, view.item, spaces=view.spaces) for view in page]
 
     def get_one(
         access: ManageCloudAccounts, session: SessionDep, name: str = name_path
@@ -92,11 +100,16 @@ def _shared_routes(routes: KindRoutes[Resource]) -> None:
         service.delete_resource(session, access, kind, name)
         return Response(status_code=204)
 
-    def of_space(access: requires.CloudAccountInfo, session: SessionDep) -> list[BaseModel]:
-        return [
-            _shaped(routes.info, item)
-            for item in service.resources_in_space(session, kind, access.space)
-        ]
+    def of_space(
+        access: requires.CloudAccountInfo,
+        session: SessionDep,
+        response: Response,
+        limit: LimitQuery = DEFAULT_LIMIT,
+        cursor: CursorQuery = None,
+    ) -> list[BaseModel]:
+        items = service.resources_in_space(session, kind, access.space)
+        page = page_by_name(items, lambda item: item.name_key, limit, cursor, response)
+        return [_shaped(routes.info, item) for item in page]
 
     router.add_api_route(
         routes.collection,

@@ -81,6 +81,18 @@ class Access:
     def has(self, permission: Permission, space_id: int | None = None) -> bool:
         return bool(self.mask(space_id) & BIT[permission])
 
+    def visible_space_ids(self) -> frozenset[int] | None:
+        """The spaces the caller sees (rule 3), narrowed by the token; None when they see
+        every space of the account."""
+        seen = self.index.spaces_seen_by(self.caller.user_id)
+        narrowed = self.caller.token_space_ids
+        if self.caller.token_mask is not None and not self.caller.token_mask & SPACE_LEVEL_MASK:
+            return frozenset()
+        if seen is None:
+            return narrowed
+        # A token narrowed to some permissions sees a space only through those.
+        return frozenset(space for space in seen if self.can_see_space(space))
+
     def can_see_space(self, space_id: int) -> bool:
         """Rule 3: the caller holds a space permission there (account-level ones, such as
         ACCESS_ADMINISTRATION, say nothing about a space)."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 
 from spacegate.access.requires import ManageSpacePolicies
 from spacegate.deps import SessionDep
+from spacegate.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_by_name
 from spacegate.policies import service
 from spacegate.policies.schemas import PolicyCreate, PolicyOut, PolicyUpdate
 
@@ -18,8 +19,17 @@ PolicyName = Annotated[str, Path(max_length=200, description="The policy's name.
 
 
 @router.get("", summary="Policies of the space", response_model=list[PolicyOut])
-def list_policies(access: ManageSpacePolicies, session: SessionDep) -> list[PolicyOut]:
-    return [PolicyOut.of(policy) for policy in service.list_policies(session, access.space)]
+def list_policies(
+    access: ManageSpacePolicies,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[PolicyOut]:
+    """The space's policies by name, paged (`limit`, `cursor`)."""
+    policies = service.list_policies(session, access.space)
+    page = page_by_name(policies, lambda policy: policy.name_key, limit, cursor, response)
+    return [PolicyOut.of(policy) for policy in page]
 
 
 @router.post("", summary="Add a policy", response_model=PolicyOut, status_code=201)

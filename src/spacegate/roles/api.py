@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from spacegate.access.requires import CreateRoles, SignedInAccess
-from spacegate.authz import CATALOG, Level
+from spacegate.authz import CATALOG, BuiltinRole, Level
 from spacegate.authz.masks import mask_of, sorted_permissions
 from spacegate.deps import SessionDep
 from spacegate.errors import NotFound
+from spacegate.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_by_name
 from spacegate.roles import service
 from spacegate.roles.schemas import PermissionOut, RoleCreate, RoleOut, RoleUpdate
 
@@ -29,6 +30,14 @@ def role_out(role: service.RoleRef) -> RoleOut:
     )
 
 
+def _role_order(role: service.RoleRef) -> str:
+    """The order of the role lists: the built-in roles as the catalog lists them, then
+    the custom roles by name."""
+    if role.builtin is not None:
+        return f"0{[r.value for r in BuiltinRole].index(role.builtin):02d}"
+    return "1" + role.name.lower()
+
+
 @router.get("/permissions", summary="The permission catalog", response_model=list[PermissionOut])
 def permissions(_access: SignedInAccess) -> list[PermissionOut]:
     """Every permission id with its label and level, and the built-in roles holding it."""
@@ -44,27 +53,54 @@ def permissions(_access: SignedInAccess) -> list[PermissionOut]:
     ]
 
 
+def _roles_page(
+    session: SessionDep,
+    access: SignedInAccess,
+    level: Level | None,
+    response: Response,
+    limit: int,
+    cursor: str | None,
+) -> list[RoleOut]:
+    roles = service.list_roles(session, access.caller.account_id, level)
+    return [role_out(role) for role in page_by_name(roles, _role_order, limit, cursor, response)]
+
+
 @router.get(
     "/accountroles", summary="Account roles, built-in and custom", response_model=list[RoleOut]
 )
-def account_roles(access: SignedInAccess, session: SessionDep) -> list[RoleOut]:
-    return [
-        role_out(role)
-        for role in service.list_roles(session, access.caller.account_id, Level.ACCOUNT)
-    ]
+def account_roles(
+    access: SignedInAccess,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[RoleOut]:
+    """The built-in account roles, then the custom ones by name; paged."""
+    return _roles_page(session, access, Level.ACCOUNT, response, limit, cursor)
 
 
 @router.get("/spaceroles", summary="Space roles, built-in and custom", response_model=list[RoleOut])
-def space_roles(access: SignedInAccess, session: SessionDep) -> list[RoleOut]:
-    return [
-        role_out(role)
-        for role in service.list_roles(session, access.caller.account_id, Level.SPACE)
-    ]
+def space_roles(
+    access: SignedInAccess,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[RoleOut]:
+    """The built-in space roles, then the custom ones by name; paged."""
+    return _roles_page(session, access, Level.SPACE, response, limit, cursor)
 
 
 @router.get("/roles", summary="All roles, built-in and custom", response_model=list[RoleOut])
-def list_roles(access: SignedInAccess, session: SessionDep) -> list[RoleOut]:
-    return [role_out(role) for role in service.list_roles(session, access.caller.account_id)]
+def list_roles(
+    access: SignedInAccess,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[RoleOut]:
+    """The built-in roles, then the custom ones by name; paged."""
+    return _roles_page(session, access, None, response, limit, cursor)
 
 
 @router.post("/roles", summary="Create a custom role", response_model=RoleOut, status_code=201)

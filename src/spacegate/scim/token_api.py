@@ -10,7 +10,14 @@ from pydantic import BaseModel, Field
 
 from spacegate.access.requires import IntegrateIdp
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.pagination import MAX_ID
+from spacegate.pagination import (
+    DEFAULT_LIMIT,
+    MAX_ID,
+    CursorQuery,
+    LimitQuery,
+    decode_cursor,
+    set_next_cursor,
+)
 from spacegate.scim import tokens
 
 router = APIRouter(prefix="/api/settings/scim/tokens", tags=["SCIM"])
@@ -34,12 +41,22 @@ class ScimTokenCreated(ScimTokenOut):
 
 
 @router.get("", summary="List the account's SCIM tokens", response_model=list[ScimTokenOut])
-def list_scim_tokens(access: IntegrateIdp, session: SessionDep) -> list[ScimTokenOut]:
-    """Never the tokens themselves."""
-    return [
-        ScimTokenOut.model_validate(token, from_attributes=True)
+def list_scim_tokens(
+    access: IntegrateIdp,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[ScimTokenOut]:
+    """Never the tokens themselves. By id, paged (`limit`, `cursor`)."""
+    after = decode_cursor(cursor)
+    found = [
+        token
         for token in tokens.list_tokens(session, access.caller.account_id)
-    ]
+        if after is None or token.id > after
+    ][:limit]
+    set_next_cursor(response, [token.id for token in found], limit)
+    return [ScimTokenOut.model_validate(token, from_attributes=True) for token in found]
 
 
 @router.post("", summary="Create a SCIM token", response_model=ScimTokenCreated, status_code=201)

@@ -14,6 +14,13 @@ from spacegate.access.requires import (
     ViewSpace,
 )
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    decode_name_cursor,
+    set_next_name_cursor,
+)
 from spacegate.spaces import service
 from spacegate.spaces.models import Space
 from spacegate.spaces.schemas import (
@@ -50,8 +57,17 @@ def member_out(view: service.MemberView) -> MemberOut:
 
 
 @router.get("", summary="Spaces I can see", response_model=list[SpaceOut])
-def list_spaces(access: SignedInAccess, session: SessionDep, runtime: RuntimeDep) -> list[SpaceOut]:
-    return [space_out(space) for space in service.visible_spaces(session, access)]
+def list_spaces(
+    access: SignedInAccess,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[SpaceOut]:
+    """The spaces the caller sees, by name; paged (`limit`, `cursor`)."""
+    spaces = service.visible_spaces(session, access, limit=limit, after=decode_name_cursor(cursor))
+    set_next_name_cursor(response, [space.name_key for space in spaces], limit)
+    return [space_out(space) for space in spaces]
 
 
 @router.post("", summary="Create a space", response_model=SpaceOut, status_code=201)
@@ -88,8 +104,17 @@ def delete_space(access: ManageSpace, session: SessionDep) -> Response:
 @router.get(
     "/{space}/users", summary="Members and their space roles", response_model=list[MemberOut]
 )
-def list_members(access: ViewSpace, session: SessionDep) -> list[MemberOut]:
-    return [member_out(view) for view in service.members(session, access.space)]
+def list_members(
+    access: ViewSpace,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[MemberOut]:
+    """The members by email; paged (`limit`, `cursor`)."""
+    views = service.members(session, access.space, limit=limit, after=decode_name_cursor(cursor))
+    set_next_name_cursor(response, [view.user.email_key for view in views], limit)
+    return [member_out(view) for view in views]
 
 
 @router.get(
@@ -100,13 +125,18 @@ def list_members(access: ViewSpace, session: SessionDep) -> list[MemberOut]:
 def member_candidates(
     access: ManageSpaceUsers,
     session: SessionDep,
+    response: Response,
     q: Annotated[str | None, Query(max_length=254, description="Search in email and name.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size (default 50).")] = 50,
+    cursor: CursorQuery = None,
 ) -> list[CandidateOut]:
-    """The picker behind "Add Users": active account users who are not members yet."""
+    """The picker behind "Add Users": active account users who are not members yet, by
+    email; paged (`limit`, `cursor`)."""
+    found = service.candidates(session, access.space, q, limit, decode_name_cursor(cursor))
+    set_next_name_cursor(response, [user.email_key for user in found], limit)
     return [
         CandidateOut(email=user.email, first_name=user.first_name, last_name=user.last_name)
-        for user in service.candidates(session, access.space, q, limit)
+        for user in found
     ]
 
 

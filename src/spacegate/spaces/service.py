@@ -91,10 +91,22 @@ def space_names(session: Session, account_id: int) -> dict[int, str]:
     return {space.id: space.name for space in account_spaces(session, account_id)}
 
 
-def visible_spaces(session: Session, access: Access) -> list[Space]:
-    """The spaces the caller sees (rule 3), by name."""
-    spaces = account_spaces(session, access.caller.account_id)
-    return [space for space in spaces if access.can_see_space(space.id)]
+def visible_spaces(
+    session: Session, access: Access, *, limit: int | None = None, after: str | None = None
+) -> list[Space]:
+    """The spaces the caller sees (rule 3), by name: a page of `limit` after the name key
+    `after`, when given. Which spaces those are comes from the grant index (no scan of
+    the account's spaces)."""
+    statement = select(Space).where(Space.account_id == access.caller.account_id)
+    visible = access.visible_space_ids()
+    if visible is not None:
+        statement = statement.where(Space.id.in_(sorted(visible)))
+    if after is not None:
+        statement = statement.where(Space.name_key > after)
+    statement = statement.order_by(Space.name_key)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.scalars(statement))
 
 
 def _ensure_free_name(
@@ -257,28 +269,41 @@ def space_role_holders(session: Session, role_id: int) -> list[str]:
     return [f"space role of {email} in space '{space}'" for email, space in holders]
 
 
-def members(session: Session, space: Space) -> list[MemberView]:
+def members(
+    session: Session, space: Space, *, limit: int | None = None, after: str | None = None
+) -> list[MemberView]:
+    """The space's members by email: a page of `limit` after the email key `after`."""
     names = custom_role_names(session, space.account_id)
-    rows = session.execute(
+    statement = (
         select(User, SpaceMembership)
         .join(SpaceMembership, SpaceMembership.user_id == User.id)
         .where(SpaceMembership.space_id == space.id)
-        .order_by(User.email_key)
     )
+    if after is not None:
+        statement = statement.where(User.email_key > after)
+    statement = statement.order_by(User.email_key)
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = session.execute(statement)
     return [
         MemberView(user, role_name(m.role, m.custom_role_id, names), m.created_at)
         for user, m in rows
     ]
 
 
-def candidates(session: Session, space: Space, query: str | None, limit: int) -> list[User]:
-    """Active account users not yet in the space: the "Add Users" picker."""
+def candidates(
+    session: Session, space: Space, query: str | None, limit: int, after: str | None = None
+) -> list[User]:
+    """Active account users not yet in the space, by email (a page of `limit` after the
+    email key `after`): the "Add Users" picker."""
     in_space = select(SpaceMembership.user_id).where(SpaceMembership.space_id == space.id)
     statement = select(User).where(
         User.account_id == space.account_id, User.status == "active", User.id.not_in(in_space)
     )
     if query:
         statement = statement.where(users.matches(query))
+    if after is not None:
+        statement = statement.where(User.email_key > after)
     return list(session.scalars(statement.order_by(User.email_key).limit(limit)))
 
 

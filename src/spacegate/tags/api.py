@@ -27,6 +27,7 @@ from spacegate.access.requires import (
 )
 from spacegate.blueprints import service as blueprints
 from spacegate.deps import SessionDep
+from spacegate.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_by_name
 from spacegate.tags import rules, service, values
 from spacegate.tags.schemas import (
     TagCreate,
@@ -64,8 +65,17 @@ def value_out(view: values.ValueView) -> TagValueOut:
 
 
 @router.get("/api/settings/tags", summary="The account's tags", response_model=list[TagOut])
-def list_tags(access: SignedInAccess, session: SessionDep) -> list[TagOut]:
-    return [TagOut.of(tag) for tag in service.list_tags(session, access.caller.account_id)]
+def list_tags(
+    access: SignedInAccess,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[TagOut]:
+    """The account's tags by name, paged (`limit`, `cursor`)."""
+    tags = service.list_tags(session, access.caller.account_id)
+    page = page_by_name(tags, lambda tag: tag.name_key, limit, cursor, response)
+    return [TagOut.of(tag) for tag in page]
 
 
 @router.post("/api/settings/tags", summary="Define a tag", response_model=TagOut, status_code=201)
@@ -144,10 +154,18 @@ def set_tag_limit(
 
 
 @router.get(SPACE_TAGS, summary="Tags of the space", response_model=list[TagValueOut])
-def list_space_tags(access: ViewSpace, session: SessionDep) -> list[TagValueOut]:
+def list_space_tags(
+    access: ViewSpace,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> list[TagValueOut]:
     """Every tag whose value may be set in a space (scope `space` or lower), with the
-    value that applies in this space and where it is set."""
-    return [value_out(view) for view in values.space_tags(session, access.space)]
+    value that applies in this space and where it is set; by name, paged."""
+    views = values.space_tags(session, access.space)
+    page = page_by_name(views, lambda view: view.tag.name_key, limit, cursor, response)
+    return [value_out(view) for view in page]
 
 
 @router.post(
@@ -203,12 +221,21 @@ def _blueprint(
 
 @router.get(BLUEPRINT_TAGS, summary="Tags of a blueprint", response_model=list[TagValueOut])
 def list_blueprint_tags(
-    repo: RepoName, bp: BlueprintName, access: BrowseCatalog, session: SessionDep
+    repo: RepoName,
+    bp: BlueprintName,
+    access: BrowseCatalog,
+    session: SessionDep,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> list[TagValueOut]:
     """Every tag whose value may be set on a blueprint (scope `blueprint` or
-    `environment`), with the value that applies to it and where it is set."""
+    `environment`), with the value that applies to it and where it is set; by name,
+    paged."""
     view = _blueprint(session, access, repo, bp)
-    return [value_out(v) for v in values.blueprint_tags(session, access.space, view.blueprint)]
+    views = values.blueprint_tags(session, access.space, view.blueprint)
+    page = page_by_name(views, lambda v: v.tag.name_key, limit, cursor, response)
+    return [value_out(v) for v in page]
 
 
 @router.post(
