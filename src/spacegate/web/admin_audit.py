@@ -16,7 +16,7 @@ from spacegate.audit import service
 from spacegate.audit.models import AuditEvent
 from spacegate.deps import SessionDep
 from spacegate.pagination import CursorQuery, decode_cursor, encode_cursor
-from spacegate.web.console import Console
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -141,18 +141,18 @@ def audit_page(
             shown = {key: value for key, value in values.items() if value}
             older = urlencode({**shown, "cursor": encode_cursor(events[-1].id)})
     newest = urlencode({key: value for key, value in values.items() if value})
-    return Console.of(session, access).page(
+    return page(
         request,
+        session,
+        access,
         "admin_audit.html",
-        {
-            "nav": "audit",
-            "values": values,
-            "errors": errors,
-            "rows": rows,
-            "older": older,
-            "newest": newest if cursor else None,
-            "filtered": any(values.values()),
-            "page_size": PAGE_SIZE,
-        },
         status_code=422 if errors else 200,
+        nav="audit",
+        values=values,
+        errors=errors,
+        rows=rows,
+        older=older,
+        newest=newest if cursor else None,
+        filtered=any(values.values()),
+        page_size=PAGE_SIZE,
     )

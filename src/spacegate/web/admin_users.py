@@ -17,7 +17,7 @@ from spacegate.invitations import service as invitations
 from spacegate.roles.service import list_roles
 from spacegate.users import service as users
 from spacegate.users.models import UserStatus
-from spacegate.web.console import Console
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import redirect
 
@@ -36,18 +36,18 @@ def users_page(
 ) -> Response:
     account_id = access.caller.account_id
     found = users.list_users(session, account_id, query=q, limit=500, after_id=None)
-    return Console.of(session, access).page(
+    return page(
         request,
+        session,
+        access,
         "admin_users.html",
-        {
-            "nav": "users",
-            "q": q,
-            "users": users.views(session, account_id, found),
-            "account_roles": list_roles(session, account_id, Level.ACCOUNT),
-            "invitations": invitations.list_invitations(
-                session, account_id, status=None, space_name=None
-            ).views,
-        },
+        nav="users",
+        q=q,
+        users=users.views(session, account_id, found),
+        account_roles=list_roles(session, account_id, Level.ACCOUNT),
+        invitations=invitations.list_invitations(
+            session, account_id, status=None, space_name=None
+        ).views,
     )
 
 
@@ -92,21 +92,18 @@ def _invite_page(
     results: list[invitations.AddressResult] | None = None,
     status_code: int = 200,
 ) -> Response:
-    account_id = access.caller.account_id
-    console = Console.of(session, access)
-    return console.page(
+    return page(
         request,
+        session,
+        access,
         "admin_invite.html",
-        {
-            "nav": "users",
-            "rows": SPACE_ROWS,
-            "spaces": console.spaces,
-            "space_roles": list_roles(session, account_id, Level.SPACE),
-            "values": values or {},
-            "errors": errors or {},
-            "results": results,
-        },
         status_code=status_code,
+        nav="users",
+        rows=SPACE_ROWS,
+        space_roles=list_roles(session, access.caller.account_id, Level.SPACE),
+        values=values or {},
+        errors=errors or {},
+        results=results,
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from spacegate.access.guard import SpaceAccess
 from spacegate.authz import Permission
 from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
@@ -49,3 +50,22 @@ class Console:
         return render(
             request, template, {"console": self, **(context or {})}, status_code=status_code
         )
+
+
+def page(
+    request: Request,
+    session: Session,
+    access: Access,
+    template: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The one way to draw a signed-in console page: `template` with the navigation
+    context (who is signed in, their spaces, what the menus offer) and `context`. A page
+    reached through a space's guard (a `SpaceAccess`) is that space's: its tabs show.
+    `nav` names the current place in the menus (an Administration tab: "users"), `tab`
+    the current tab of a space."""
+    if isinstance(access, SpaceAccess):
+        context.setdefault("space", access.space)
+    return Console.of(session, access).page(request, template, context, status_code=status_code)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from spacegate.access.requires import Anyone
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.errors import DomainError, NotFound
+from spacegate.errors import NotFound
 from spacegate.invitations import service
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import Refusal, submit
 from spacegate.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -47,34 +48,43 @@ def signup_submit(
     password: Annotated[str, Form(max_length=1024)],
     first_name: Annotated[str, Form(max_length=100)] = "",
     last_name: Annotated[str, Form(max_length=100)] = "",
-) -> HTMLResponse:
+) -> Response:
     try:
         invitation, account = service.open_invitation(session, secret)
-        email, account_name = invitation.email, account.name
-        accepted = service.accept(
+    except NotFound as error:
+        return render(
+            request, "signup.html", {"invalid": error.message, "secret": secret}, status_code=404
+        )
+    email, account_name = invitation.email, account.name
+
+    def redisplay(refusal: Refusal) -> Response:
+        if isinstance(refusal.error, NotFound):  # used or replaced meanwhile
+            context: dict[str, object] = {"invalid": refusal.message, "secret": secret}
+        else:
+            context = {
+                "invalid": None,
+                "secret": secret,
+                "email": email,
+                "account": account_name,
+                "error": refusal.message,
+                "values": {"first_name": first_name, "last_name": last_name},
+            }
+        return render(request, "signup.html", context, status_code=refusal.status_code)
+
+    accepted = submit(
+        session,
+        lambda: service.accept(
             session,
             runtime.passwords,
             secret=secret,
             first_name=first_name,
             last_name=last_name,
             password=password,
-        )
-    except NotFound as error:
-        session.rollback()
-        return render(
-            request, "signup.html", {"invalid": error.message, "secret": secret}, status_code=404
-        )
-    except DomainError as error:
-        session.rollback()
-        context = {
-            "invalid": None,
-            "secret": secret,
-            "email": email,
-            "account": account_name,
-            "error": error.message,
-            "values": {"first_name": first_name, "last_name": last_name},
-        }
-        return render(request, "signup.html", context, status_code=error.status_code)
+        ),
+        redisplay,
+    )
+    if isinstance(accepted, Response):
+        return accepted
     return render(
         request,
         "signup_done.html",

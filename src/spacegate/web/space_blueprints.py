@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
@@ -33,9 +33,9 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
 from spacegate.pagination import MAX_ID
 from spacegate.runtime import Runtime
-from spacegate.web.console import Console
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import form_errors
+from spacegate.web.forms import Refusal, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -72,24 +72,6 @@ def _blueprint_page(
     return Page(views, views[-1].blueprint.id if more else None, after is None)
 
 
-def _page(
-    request: Request,
-    access: SpaceAccess,
-    session: Session,
-    template: str,
-    tab: str,
-    *,
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
-    return Console.of(session, access).page(
-        request,
-        template,
-        {"space": access.space, "tab": tab, **context},
-        status_code=status_code,
-    )
-
-
 # -- Catalog -------------------------------------------------------------------------------
 
 
@@ -103,12 +85,14 @@ class CatalogItem:
 def catalog_page(
     request: Request, access: BrowseCatalog, session: SessionDep, after: After = None
 ) -> Response:
-    page = _blueprint_page(session, access, published_only=True, after=after)
+    found = _blueprint_page(session, access, published_only=True, after=after)
     items = [
         CatalogItem(view, [InputOut.of(data) for data in view.blueprint.inputs])
-        for view in page.views
+        for view in found.views
     ]
-    return _page(request, access, session, "space_catalog.html", "catalog", items=items, page=page)
+    return page(
+        request, session, access, "space_catalog.html", tab="catalog", items=items, page=found
+    )
 
 
 # -- Blueprints ----------------------------------------------------------------------------
@@ -123,24 +107,32 @@ def _blueprints_page(
     refusal: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
-    page = _blueprint_page(session, access, published_only=False, after=after)
+    found = _blueprint_page(session, access, published_only=False, after=after)
     message = refusal.message if refusal else ""
     if isinstance(refusal, service.BlueprintInvalid):
         # Its message repeats the first errors; the page lists them all below instead.
         message = message.split(" and cannot be published", 1)[0] + (
             " and cannot be published. Fix the file, then sync the repository again."
         )
-    return _page(
+    return page(
         request,
-        access,
         session,
+        access,
         "space_blueprints.html",
-        "blueprints",
         status_code=status_code,
-        page=page,
+        tab="blueprints",
+        page=found,
         refusal=refusal,
         refusal_message=message,
         refusal_errors=refusal.details.get("blueprint_errors", []) if refusal else [],
+    )
+
+
+def _blueprints_refused(
+    request: Request, access: SpaceAccess, session: Session, refusal: Refusal
+) -> Response:
+    return _blueprints_page(
+        request, access, session, refusal=refusal.error, status_code=refusal.status_code
     )
 
 
@@ -159,16 +151,16 @@ def publish(
     blueprint_name: BlueprintField,
     repository_name: RepositoryField = "",
 ) -> Response:
-    try:
-        view = service.publish(
+    # A blueprint with validation errors (409) says which; the page shows them.
+    view = submit(
+        session,
+        lambda: service.publish(
             session, access, access.space, blueprint_name, repository_name or None
-        )
-    except DomainError as error:
-        # A blueprint with validation errors (409) says which; the page shows them.
-        session.rollback()
-        return _blueprints_page(
-            request, access, session, refusal=error, status_code=error.status_code
-        )
+        ),
+        lambda refusal: _blueprints_refused(request, access, session, refusal),
+    )
+    if isinstance(view, Response):
+        return view
     return redirect(
         _space_url(access, "blueprints"),
         flash=f"Published {view.blueprint.name} to the catalog of {access.space.name}.",
@@ -183,13 +175,15 @@ def unpublish(
     blueprint_name: BlueprintField,
     repository_name: RepositoryField = "",
 ) -> Response:
-    try:
-        service.unpublish(session, access, access.space, blueprint_name, repository_name or None)
-    except DomainError as error:
-        session.rollback()
-        return _blueprints_page(
-            request, access, session, refusal=error, status_code=error.status_code
-        )
+    done = submit(
+        session,
+        lambda: service.unpublish(
+            session, access, access.space, blueprint_name, repository_name or None
+        ),
+        lambda refusal: _blueprints_refused(request, access, session, refusal),
+    )
+    if isinstance(done, Response):
+        return done
     return redirect(
         _space_url(access, "blueprints"),
         flash=f"Took {blueprint_name} out of the catalog of {access.space.name}.",
@@ -199,10 +193,6 @@ def unpublish(
 # -- Repositories --------------------------------------------------------------------------
 
 DEFAULT_VALUES = {"name": "", "url": "", "branch": "main", "path": service.DEFAULT_FOLDER}
-
-
-def _repository_errors(error: DomainError) -> dict[str, str]:
-    return form_errors(error, default="url")
 
 
 def _repositories_page(
@@ -215,13 +205,13 @@ def _repositories_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return _page(
+    return page(
         request,
-        access,
         session,
+        access,
         "space_repositories.html",
-        "repositories",
         status_code=status_code,
+        tab="repositories",
         repositories=service.list_repositories(session, access.space),
         values=values or DEFAULT_VALUES,
         errors=errors or {},
@@ -248,8 +238,9 @@ def connect_repository(
     path: Annotated[str, Form(max_length=500)] = service.DEFAULT_FOLDER,
     token: Annotated[str, Form(max_length=service.MAX_TOKEN_LENGTH)] = "",
 ) -> Response:
-    try:
-        view = service.create_repository(
+    view = submit(
+        session,
+        lambda: service.create_repository(
             session,
             access,
             runtime.settings,
@@ -260,18 +251,20 @@ def connect_repository(
             branch=branch,
             path=path,
             token=token or None,
-        )
-    except DomainError as error:
-        session.rollback()
-        return _repositories_page(
+        ),
+        lambda refusal: _repositories_page(
             request,
             access,
             session,
             runtime,
             values={"name": name, "url": url, "branch": branch, "path": path},
-            errors=_repository_errors(error),
-            status_code=error.status_code,
-        )
+            errors=refusal.errors,
+            status_code=refusal.status_code,
+        ),
+        default="url",
+    )
+    if isinstance(view, Response):
+        return view
     return redirect(
         _space_url(access, "repositories"),
         flash=f"Connected the repository {view.repository.name}. Click Sync to read its "
@@ -328,12 +321,12 @@ def remove_confirmation(
             .order_by(Blueprint.name_key)
         )
     )
-    return _page(
+    return page(
         request,
-        access,
         session,
+        access,
         "space_repository_remove.html",
-        "repositories",
+        tab="repositories",
         repository=repository,
         blueprints=view.blueprints,
         published=published,

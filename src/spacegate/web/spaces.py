@@ -4,6 +4,7 @@ to Your Space")."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
@@ -12,21 +13,20 @@ from spacegate.access.requires import ManageSpaceUsers, SignedInAccess, ViewSpac
 from spacegate.authz import Level
 from spacegate.authz.masks import sorted_permissions
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.errors import DomainError, InvalidInput
+from spacegate.errors import InvalidInput
 from spacegate.roles.service import list_roles
 from spacegate.spaces import service
 from spacegate.users import service as users
-from spacegate.web.console import Console
+from spacegate.web.console import Console, page
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import Refusal, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
 def _users_url(access: SpaceAccess) -> str:
-    from urllib.parse import quote
-
-    return f"/spaces/{quote(access.space.name)}/settings/users"
+    return f"/spaces/{quote(access.space.name, safe='')}/settings/users"
 
 
 @router.get("/")
@@ -54,33 +54,36 @@ def home(
 
 @router.get("/spaces/{space}")
 def space_overview(request: Request, access: ViewSpace, session: SessionDep) -> Response:
-    console = Console.of(session, access)
-    return console.page(
+    return page(
         request,
+        session,
+        access,
         "space.html",
-        {
-            "space": access.space,
-            "tab": "overview",
-            "members": service.members(session, access.space),
-            "permissions": [p.value for p in sorted_permissions(access.mask(access.space.id))],
-        },
+        tab="overview",
+        members=service.members(session, access.space),
+        permissions=[p.value for p in sorted_permissions(access.mask(access.space.id))],
     )
 
 
 def _settings_page(
-    request: Request, access: SpaceAccess, session: SessionDep, template: str, **extra: object
+    request: Request,
+    access: SpaceAccess,
+    session: SessionDep,
+    template: str,
+    *,
+    status_code: int = 200,
+    **extra: object,
 ) -> Response:
-    console = Console.of(session, access)
-    return console.page(
+    return page(
         request,
+        session,
+        access,
         template,
-        {
-            "space": access.space,
-            "tab": "settings",
-            "members": service.members(session, access.space),
-            "roles": list_roles(session, access.caller.account_id, Level.SPACE),
-            **extra,
-        },
+        status_code=status_code,
+        tab="settings",
+        members=service.members(session, access.space),
+        roles=list_roles(session, access.caller.account_id, Level.SPACE),
+        **extra,
     )
 
 
@@ -110,22 +113,29 @@ def add_users(
     emails: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006 (FastAPI copies defaults)
     space_role: Annotated[str, Form(max_length=200)] = "Space Member",
 ) -> Response:
-    try:
+
+    def add_each() -> None:
         if not emails:
-            raise InvalidInput("Select at least one user to add.")
+            raise InvalidInput("Select at least one user to add.", field="emails")
         for email in emails:
             service.add_member(session, access, access.space, email=email, space_role=space_role)
-    except DomainError as error:
-        session.rollback()
-        candidates = service.candidates(session, access.space, None, 200)
+
+    def redisplay(refusal: Refusal) -> Response:
         return _settings_page(
             request,
             access,
             session,
             "space_users_add.html",
-            candidates=candidates,
-            error=error.message,
+            status_code=refusal.status_code,
+            candidates=service.candidates(session, access.space, None, 200),
+            chosen=set(emails),
+            chosen_role=space_role,
+            error=refusal.message,
         )
+
+    done = submit(session, add_each, redisplay)
+    if isinstance(done, Response):
+        return done
     added = ", ".join(emails)
     return redirect(_users_url(access), flash=f"Added {added} as {space_role}.")
 
