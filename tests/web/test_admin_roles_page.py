@@ -188,14 +188,18 @@ def test_delete_a_role_and_the_refusal_while_it_is_assigned(
     add_member(runtime, space_id, user.user_id, "Helper")
     token = sign_in(client, admin.email)
 
-    refused = submit(client, "/admin/roles/Helper/delete", token)
+    refused = submit(client, "/admin/roles/Helper/delete", token, {"confirmed": "yes"})
     assert refused.status_code == 409
     assert "still assigned" in refused.text
     assert "<li>space role of helper@example.com in space &#39;dev&#39;</li>" in refused.text
     assert _role(runtime, admin.account_id, "Helper") is not None
 
     new_custom_role(runtime, admin.account_id, "Unused", Level.SPACE, [])
-    deleted = submit(client, "/admin/roles/Unused/delete", token)
+    asked = submit(client, "/admin/roles/Unused/delete", token)
+    assert asked.status_code == 200  # without the script's confirmation, a page asks first
+    assert "Delete the role Unused?" in asked.text
+    assert _role(runtime, admin.account_id, "Unused") is not None
+    deleted = submit(client, "/admin/roles/Unused/delete", token, {"confirmed": "yes"})
     assert deleted.status_code == 303
     assert _role(runtime, admin.account_id, "Unused") is None
     assert "Deleted the role Unused." in client.get("/admin/roles").text

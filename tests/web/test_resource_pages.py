@@ -128,8 +128,8 @@ def test_admin_adds_a_cloud_account_space_admin_publishes_member_browses(
 ) -> None:
     # An Account Admin adds a cloud account allowed in the space `dev`.
     token = sign_in(client, team.admin.email)
-    home = pages.get("/")
-    assert re.search(r'<a href="/admin/cloudaccounts"[^>]*>Cloud Accounts</a>', home.text)
+    administration = pages.get("/admin")
+    assert re.search(r'<a href="/admin/cloudaccounts"[^>]*>Cloud Accounts</a>', administration.text)
     listing = pages.get("/admin/cloudaccounts")
     assert listing.status_code == 200, listing.text
     assert 'aria-current="page">Cloud Accounts</a>' in listing.text
@@ -196,10 +196,11 @@ def test_admin_adds_a_cloud_account_space_admin_publishes_member_browses(
         {"name": "platform", "url": origin.url, "branch": "main", "token": REPO_TOKEN},
     )
     repositories = pages.follow(connected)
-    assert "Connected the repository platform." in repositories.text
+    # Connecting syncs at once: its blueprints are read.
+    assert "Connected the repository platform. Synced platform at " in repositories.text
     [_, row] = table_rows(repositories.text, "repositories")
     assert row[0][1] == "platform with access token"
-    assert "Never synced" in row[3][1]
+    assert row[3][1].startswith("synced ")
 
     synced = pages.post("/spaces/dev/repositories/platform/sync", token)
     repositories = pages.follow(synced)
@@ -486,14 +487,14 @@ def test_unpublish_and_blueprint_tag_managers(
         pages.post(
             "/spaces/dev/blueprints/unpublish",
             token,
-            {"blueprint_name": "web-app", "repository_name": "platform"},
+            {"blueprint_name": "web-app", "repository_name": "platform", "confirmed": "yes"},
         )
     )
     assert "Took web-app out of the catalog of dev." in gone.text
     again = pages.post(
         "/spaces/dev/blueprints/unpublish",
         token,
-        {"blueprint_name": "web-app", "repository_name": "platform"},
+        {"blueprint_name": "web-app", "repository_name": "platform", "confirmed": "yes"},
     )
     assert again.status_code == 404
     assert "no published blueprint named" in again.text

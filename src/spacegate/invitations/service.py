@@ -119,8 +119,12 @@ def invite(
     emails: list[str],
     account_role: str | None,
     grants: list[SpaceGrant],
+    merge: bool = False,
 ) -> list[AddressResult]:
     """Invite each address; one result per address, in the order given.
+
+    An address with a pending invitation gets the new roles instead of its old ones, or,
+    with `merge`, added to them (`merged_grants`): re-inviting then never narrows it.
 
     The addresses are validated first, and the users and pending invitations they match
     are read in one query each. An address of a user, or of a pending invitation, is
@@ -162,7 +166,7 @@ def invite(
                     _apply_to_existing_user(session, access, plan, known[key])
                     outcome = "added"
                 else:
-                    _refresh(session, access, mailing, plan, pending[key])
+                    _refresh(session, access, mailing, plan, pending[key], merge=merge)
                     outcome = "refreshed"
             results[position] = AddressResult(email, outcome)
         except DomainError as error:
@@ -254,11 +258,21 @@ def _create(
 
 
 def _refresh(
-    session: Session, access: Access, mailing: Mailing, plan: _Plan, invitation: Invitation
+    session: Session,
+    access: Access,
+    mailing: Mailing,
+    plan: _Plan,
+    invitation: Invitation,
+    *,
+    merge: bool = False,
 ) -> None:
-    """A pending invitation invited again: the new roles, a new link, the email again."""
+    """A pending invitation invited again: the new roles (or, with `merge`, the old ones
+    and the new), a new link, the email again."""
     before = _snapshot(invitation)
-    invitation.account_role, invitation.spaces = plan.account_role.name, _grants(plan)
+    if merge:
+        invitation.account_role, invitation.spaces = merged_grants(invitation, plan)
+    else:
+        invitation.account_role, invitation.spaces = plan.account_role.name, _grants(plan)
     invitation.invited_by = access.caller.email
     _send(session, mailing, invitation)
     audit.record(
@@ -568,3 +582,53 @@ def _snapshot(invitation: Invitation) -> dict[str, Any]:
             for g in invitation.spaces
         ],
     }
+
+
+def merged_grants(invitation: Invitation, plan: _Plan) -> tuple[str, list[dict[str, Any]]]:
+    """A pending invitation's roles with those of a new one added: its account role
+    unless the new one names one; its spaces, each with the new role where the new one
+    names the space, and the new one's other spaces after them."""
+    account_role = plan.account_role.name if plan.account_role_given else invitation.account_role
+    new = {grant["space_id"]: grant for grant in _grants(plan)}
+    spaces = [new.pop(grant["space_id"], grant) for grant in invitation.spaces]
+    return account_role, [*spaces, *new.values()]
+
+
+def pending_invitations(session: Session, account_id: int) -> list[Invitation]:
+    """The account's pending, unexpired invitations, by email."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.account_id == account_id,
+                Invitation.state == InvitationState.PENDING.value,
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.email_key)
+        )
+    )
+
+
+LinkState = Literal["pending", "accepted", "revoked", "expired", "unknown"]
+
+
+def link_state(session: Session, secret: str) -> tuple[LinkState, str | None]:
+    """What became of an invitation link, for the page it opens: `pending` (it works),
+    `accepted`, `revoked`, `expired`, or `unknown`: never valid, or replaced (a resend
+    or a new invitation gives the address a new link, and the old one no longer opens).
+    With the account's name when the link is known."""
+    row = session.execute(
+        select(Invitation, Account.name)
+        .join(Account, Account.id == Invitation.account_id)
+        .where(Invitation.secret_hash == hash_secret(secret))
+    ).first()
+    if row is None:
+        return "unknown", None
+    invitation, account_name = row
+    states: dict[str, LinkState] = {
+        "pending": "pending",
+        "accepted": "accepted",
+        "revoked": "revoked",
+        "expired": "expired",
+    }
+    return states.get(status_of(invitation), "unknown"), account_name

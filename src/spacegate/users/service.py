@@ -284,3 +284,20 @@ def set_status(session: Session, access: Access, email: str, status: UserStatus)
             after={"status": user.status},
         )
     return views(session, account_id, [user])[0]
+
+
+def active_admin_count(session: Session, account_id: int) -> int:
+    """How many active Account Admins the account has: rule 5 keeps one at least, so a
+    page offers no way to remove, deactivate or demote the last one."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(
+                User.account_id == account_id,
+                User.account_role == BuiltinRole.ADMIN.value,
+                User.status == UserStatus.ACTIVE.value,
+            )
+        )
+        or 0
+    )

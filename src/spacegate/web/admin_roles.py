@@ -18,6 +18,7 @@ from spacegate.errors import Conflict, DomainError, InvalidInput
 from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.roles import service
+from spacegate.web.confirm import ask, confirmed
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import Refusal, submit
@@ -258,9 +259,26 @@ def update_role(
 
 @router.post("/roles/{name}/delete")
 def delete_role(
-    request: Request, name: RoleName, access: CreateRoles, session: SessionDep
+    request: Request,
+    name: RoleName,
+    access: CreateRoles,
+    session: SessionDep,
+    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
 ) -> Response:
     role = _custom_role(session, access, name)
+    if not confirmed(confirmed_):
+        return ask(
+            request,
+            session,
+            access,
+            nav="roles",
+            title=f"Delete the role {role.name}?",
+            question="A role still given to someone cannot be deleted; you will be told where.",
+            action=f"{_role_url(role.name)}/delete",
+            fields={},
+            button="Delete role",
+            cancel=_role_url(role.name),
+        )
     # Rule 7: refused while assigned (RoleInUse); the editor lists where, so it can be fixed.
     done = submit(
         session,

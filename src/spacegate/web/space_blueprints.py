@@ -33,6 +33,7 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
 from spacegate.pagination import MAX_ID
 from spacegate.runtime import Runtime
+from spacegate.web.confirm import ask, confirmed
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import Refusal, submit
@@ -174,7 +175,22 @@ def unpublish(
     session: SessionDep,
     blueprint_name: BlueprintField,
     repository_name: RepositoryField = "",
+    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
 ) -> Response:
+    if not confirmed(confirmed_):
+        return ask(
+            request,
+            session,
+            access,
+            tab="blueprints",
+            title=f"Unpublish {blueprint_name}?",
+            question=f"It leaves the catalog of {access.space.name}: nobody can launch it "
+            "from there until it is published again. Running environments are not touched.",
+            action=_space_url(access, "blueprints/unpublish"),
+            fields={"blueprint_name": blueprint_name, "repository_name": repository_name},
+            button="Unpublish",
+            cancel=_space_url(access, "blueprints"),
+        )
     done = submit(
         session,
         lambda: service.unpublish(
@@ -265,10 +281,13 @@ def connect_repository(
     )
     if isinstance(view, Response):
         return view
+    # Read its blueprints at once: a repository is connected to be used.
+    result = service.sync_repository(
+        session, access, runtime.settings, runtime.box, access.space, view.repository.name
+    )
     return redirect(
         _space_url(access, "repositories"),
-        flash=f"Connected the repository {view.repository.name}. Click Sync to read its "
-        "blueprints.",
+        flash=f"Connected the repository {view.repository.name}. {_sync_flash(result)}",
     )
 
 

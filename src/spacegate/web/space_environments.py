@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
@@ -41,7 +41,7 @@ from spacegate.web import space_launch
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import submit
-from spacegate.web.templating import redirect
+from spacegate.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 # First: its `/environments/new` is not an environment's id.
@@ -70,12 +70,13 @@ class Amount(Protocol):
 
 
 def money(totals: Sequence[Amount]) -> str:
-    """`USD 1.25` per currency (an amount under 1 with four decimals: a sandbox that ran
-    a few minutes costs a fraction of a cent, which still shows); `—` for none."""
+    """`USD 1.25` per currency, always to the cent; an amount above zero but under a
+    cent (a sandbox that ran a few minutes) is `< USD 0.01`, so it still shows; `—` for
+    none."""
     if not totals:
         return "—"
     return ", ".join(
-        f"{t.currency} {t.amount:,.4f}" if t.amount < 1 else f"{t.currency} {t.amount:,.2f}"
+        f"< {t.currency} 0.01" if 0 < t.amount < 0.005 else f"{t.currency} {t.amount:,.2f}"
         for t in totals
     )
 
@@ -185,6 +186,73 @@ def _default_new_end(environment: Environment) -> str:
     return (base + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
 
 
+@dataclass(frozen=True)
+class GrainProgress:
+    name: str
+    state: str  # waiting, deploying, deployed, failed, removing, removed
+
+
+def grain_progress(environment: Environment) -> list[GrainProgress]:
+    """Where each grain of the plan is: deployed (it has a resource), failed (an error
+    names it), the one being deployed or removed, or waiting for its turn."""
+    status = EnvironmentStatus(environment.status)
+    resources = {str(r.get("grain", "")): r for r in environment.resources}
+    failed = {str(e.get("grain")) for e in environment.errors if e.get("grain")}
+    progress, turn_given = [], False
+    for grain in environment.plan.get("grains", []):
+        name = str(grain.get("name", ""))
+        resource = resources.get(name)
+        if name in failed:
+            state = "failed"
+        elif resource is not None and resource.get("removed_at"):
+            state = "removed"
+        elif resource is not None:
+            state = "removing" if status is EnvironmentStatus.TERMINATING else "deployed"
+        elif status is EnvironmentStatus.LAUNCHING and not turn_given:
+            state, turn_given = "deploying", True
+        else:
+            state = "waiting" if status is EnvironmentStatus.LAUNCHING else "not deployed"
+        progress.append(GrainProgress(name, state))
+    return progress
+
+
+def rate(currency: str, per_hour: float) -> str:
+    """An hourly cost, with the precision `money` uses."""
+    return money([Money(currency, per_hour)])
+
+
+@dataclass(frozen=True)
+class Money:
+    currency: str
+    amount: float
+
+
+def _environment_context(
+    access: SpaceAccess, session: Session, currency: str, environment: Environment
+) -> dict[str, Any]:
+    """What the environment's page and its live part (`environment_live.html`) show."""
+    costs = environment_totals(session, [environment], currency)
+    out = EnvironmentOut.of(environment, access.space.name, costs.get(environment.id, []))
+    changeable = may_change(access, environment)
+    ending = environment.end_requested_at is not None
+    status = EnvironmentStatus(environment.status)
+    return {
+        "space": access.space,
+        "money": money,
+        "rate": rate,
+        "environment": out,
+        "currency": currency,
+        "log": environment.log,
+        "failed": status in FAILED or bool(environment.errors),
+        "sensitive": set(service.sensitive_input_names(environment)),
+        "progress": grain_progress(environment),
+        "settled": status not in (EnvironmentStatus.LAUNCHING, EnvironmentStatus.TERMINATING),
+        "may_end": changeable and status not in ENDED_STATUSES and not ending,
+        "may_extend": changeable and status in RUNNING and not ending,
+        "new_end": _default_new_end(environment),
+    }
+
+
 def _environment_page(
     request: Request,
     access: SpaceAccess,
@@ -196,10 +264,9 @@ def _environment_page(
     new_end: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    costs = environment_totals(session, [environment], currency)
-    out = EnvironmentOut.of(environment, access.space.name, costs.get(environment.id, []))
-    changeable = may_change(access, environment)
-    ending = environment.end_requested_at is not None
+    context = _environment_context(access, session, currency, environment)
+    if new_end:
+        context["new_end"] = new_end
     return page(
         request,
         session,
@@ -207,18 +274,27 @@ def _environment_page(
         "space_environment.html",
         status_code=status_code,
         tab="environments",
-        money=money,
-        environment=out,
-        currency=currency,
-        log=environment.log,
-        failed=environment.status in FAILED or bool(environment.errors),
-        sensitive=set(service.sensitive_input_names(environment)),
-        may_end=changeable and environment.status not in ENDED_STATUSES and not ending,
-        may_extend=changeable and environment.status in RUNNING and not ending,
-        new_end=new_end or _default_new_end(environment),
         refusal=refusal,
         refusal_messages=refusal.messages if isinstance(refusal, PolicyDenied) else [],
+        **context,
     )
+
+
+@router.get("/spaces/{space}/environments/{environment_id}/live")
+def environment_live(
+    request: Request,
+    environment_id: EnvironmentId,
+    access: ViewSpace,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    """The part of the environment's page that changes while it launches or ends, for
+    the page's script to follow it without a reload."""
+    environment = service.get_environment(session, access.space, environment_id)
+    context = _environment_context(access, session, runtime.settings.cost_currency, environment)
+    response = render(request, "environment_live.html", {**context, "live": True})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/spaces/{space}/environments/{environment_id}")

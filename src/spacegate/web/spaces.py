@@ -3,26 +3,35 @@ to Your Space")."""
 
 from __future__ import annotations
 
+from collections.abc import Sized
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from spacegate.access.guard import SpaceAccess
 from spacegate.access.requires import ManageSpaceUsers, SignedInAccess, ViewSpace
-from spacegate.authz import Level
+from spacegate.authz import SPEC_BY_ID, Level
 from spacegate.authz.masks import sorted_permissions
+from spacegate.blueprints import service as blueprints
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.environments import service as environments
 from spacegate.errors import InvalidInput
-from spacegate.roles.service import list_roles
+from spacegate.roles.service import RoleRef, find_role, list_roles
 from spacegate.spaces import service
 from spacegate.users import service as users
+from spacegate.web import administration
+from spacegate.web.admin_users import raising
+from spacegate.web.confirm import ask, confirmed
 from spacegate.web.console import Console, page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import Refusal, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+router.include_router(administration.router)  # served with Home: where the menus start
 
 
 def _users_url(access: SpaceAccess) -> str:
@@ -61,8 +70,44 @@ def space_overview(request: Request, access: ViewSpace, session: SessionDep) -> 
         "space.html",
         tab="overview",
         members=service.members(session, access.space),
-        permissions=[p.value for p in sorted_permissions(access.mask(access.space.id))],
+        permissions=[SPEC_BY_ID[p].label for p in sorted_permissions(access.mask(access.space.id))],
+        summary=_summary(session, access),
     )
+
+
+SUMMARY_LIMIT = 100  # counted up to this; beyond, the page says "100+"
+
+
+@dataclass(frozen=True)
+class Summary:
+    running: str
+    mine: str
+    published: str
+
+
+def _summary(session: Session, access: SpaceAccess) -> Summary:
+    """The Overview's counts: running environments (all, mine), published blueprints."""
+
+    def count(found: Sized) -> str:
+        return f"{SUMMARY_LIMIT}+" if len(found) > SUMMARY_LIMIT else str(len(found))
+
+    def running(which: str) -> str:
+        return count(
+            environments.list_environments(
+                session,
+                access,
+                access.space,
+                which=which,
+                show_ended=False,
+                limit=SUMMARY_LIMIT + 1,
+                before_id=None,
+            )
+        )
+
+    published = blueprints.list_blueprints(
+        session, access.space, published_only=True, limit=SUMMARY_LIMIT + 1, after_id=None
+    )
+    return Summary(running("all"), running("my"), count(published))
 
 
 def _settings_page(
@@ -89,7 +134,16 @@ def _settings_page(
 
 @router.get("/spaces/{space}/settings/users")
 def space_users(request: Request, access: ManageSpaceUsers, session: SessionDep) -> Response:
-    return _settings_page(request, access, session, "space_users.html")
+    roles = list_roles(session, access.caller.account_id, Level.SPACE)
+    by_name = {role.name: role for role in roles}
+    members = service.members(session, access.space)
+    return _settings_page(
+        request,
+        access,
+        session,
+        "space_users.html",
+        raising={m.user.email: raising(roles, by_name.get(m.space_role)) for m in members},
+    )
 
 
 @router.get("/spaces/{space}/settings/users/add")
@@ -140,20 +194,82 @@ def add_users(
     return redirect(_users_url(access), flash=f"Added {added} as {space_role}.")
 
 
+def _member_role(session: Session, access: SpaceAccess, email: str) -> RoleRef | None:
+    key = email.strip().lower()
+    for member in service.members(session, access.space):
+        if member.user.email_key == key:
+            return find_role(session, access.caller.account_id, member.space_role)
+    return None
+
+
 @router.post("/spaces/{space}/settings/users/role")
 def change_role(
+    request: Request,
     access: ManageSpaceUsers,
     session: SessionDep,
     email: Annotated[str, Form(max_length=254)],
     space_role: Annotated[str, Form(max_length=200)],
+    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
 ) -> Response:
-    service.set_member_role(session, access, access.space, email, space_role)
-    return redirect(_users_url(access), flash=f"{email} is now {space_role}.")
+    """Asks first when the new role gives more than the current one."""
+    current = _member_role(session, access, email)
+    wanted = find_role(session, access.caller.account_id, space_role)
+    if wanted and raising([wanted], current) and not confirmed(confirmed_):
+        held = current.permissions if current else frozenset()
+        return ask(
+            request,
+            session,
+            access,
+            tab="settings",
+            title=f"Make {email} {wanted.name} in {access.space.name}?",
+            question=f"{email} will be able to do more here than as "
+            f"{current.name if current else 'now'}:",
+            details=sorted(SPEC_BY_ID[p].label for p in wanted.permissions - held),
+            action=f"{_users_url(access)}/role",
+            fields={"email": email, "space_role": wanted.name},
+            button=f"Make {wanted.name}",
+            cancel=_users_url(access),
+            danger=False,
+        )
+    user = users.find_user(session, access.caller.account_id, email)
+    back = f"{_users_url(access)}#role-{user.id}" if user else _users_url(access)
+    done = submit(
+        session,
+        lambda: service.set_member_role(session, access, access.space, email, space_role),
+        lambda refusal: redirect(back, flash=refusal.message, refused=True),
+    )
+    if isinstance(done, Response):
+        return done
+    return redirect(back, flash=f"{email} is now {space_role}.")
 
 
 @router.post("/spaces/{space}/settings/users/remove")
 def remove_member(
-    access: ManageSpaceUsers, session: SessionDep, email: Annotated[str, Form(max_length=254)]
+    request: Request,
+    access: ManageSpaceUsers,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)],
+    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
 ) -> Response:
-    service.remove_member(session, access, access.space, email)
+    if not confirmed(confirmed_):
+        return ask(
+            request,
+            session,
+            access,
+            tab="settings",
+            title=f"Remove {email} from {access.space.name}?",
+            question="They lose their role in this space (not their user). You can add them "
+            "again later.",
+            action=f"{_users_url(access)}/remove",
+            fields={"email": email},
+            button="Remove from space",
+            cancel=_users_url(access),
+        )
+    done = submit(
+        session,
+        lambda: service.remove_member(session, access, access.space, email),
+        lambda refusal: redirect(_users_url(access), flash=refusal.message, refused=True),
+    )
+    if isinstance(done, Response):
+        return done
     return redirect(_users_url(access), flash=f"Removed {email} from {access.space.name}.")
