@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 
 REPO_TOKEN = "ghp_consoleRepositoryToken0123456789abcdef"
 NEW_SECRET = "bPxRfiCYEXAMPLEKEYwJalrXUtnFEMI/K7MDENG0"  # 40 characters, a valid shape
-SECRETS = (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, NEW_SECRET, K8S_TOKEN, REPO_TOKEN)
+# The access key id is not among them: it identifies the key, and a form that comes back
+# with an error keeps what was typed in it (it is never shown once stored, though).
+SECRETS = (AWS_SECRET_ACCESS_KEY, NEW_SECRET, K8S_TOKEN, REPO_TOKEN)
 BROKEN_YAML = "spec_version: 2\ngrains:\n  app: [kind: helm\n"
 CSRF_REFUSAL = "This form has expired or came from another site"
 
@@ -142,8 +144,10 @@ def test_admin_adds_a_cloud_account_space_admin_publishes_member_browses(
     step2 = pages.get("/admin/cloudaccounts/new", params={"provider": "aws"})
     assert '<option value="aws" selected>AWS</option>' in step2.text
     assert 'name="details.account_id"' in step2.text
-    for field in ("access_key_id", "secret_access_key", "role_arn", "external_id"):
+    for field in ("secret_access_key", "external_id"):
         assert re.search(rf'<input type="password" [^>]*name="credentials.{field}"', step2.text)
+    for field in ("access_key_id", "role_arn"):  # identify, do not authenticate
+        assert re.search(rf'<input type="text" [^>]*name="credentials.{field}"', step2.text)
     assert 'name="spaces" value="dev"' in step2.text
     assert pages.get("/admin/cloudaccounts/new", params={"provider": "ibm"}).status_code == 422
 
@@ -152,8 +156,28 @@ def test_admin_adds_a_cloud_account_space_admin_publishes_member_browses(
         "/admin/cloudaccounts/new", token, _aws_form(**{"details.account_id": "12345"})
     )
     assert bad.status_code == 422
-    assert "account_id" in field_error(bad.text, "detail-account_id")
+    # In the form's words: its label, not the field's id.
+    assert "“AWS account ID” must be" in field_error(bad.text, "detail-account_id")
+    assert "account_id" not in field_error(bad.text, "detail-account_id")
     assert 'value="aws-prod"' in bad.text and 'value="12345"' in bad.text
+    # The access key id is kept; the secret beside it is asked again.
+    assert f'value="{AWS_ACCESS_KEY_ID}"' in bad.text
+    assert AWS_SECRET_ACCESS_KEY not in bad.text
+    # Every empty field is reported at once.
+    empty = pages.post(
+        "/admin/cloudaccounts/new",
+        token,
+        _aws_form(
+            name="",
+            **{"details.account_id": "", "credentials.secret_access_key": ""},
+        ),
+    )
+    assert empty.status_code == 422
+    assert field_error(empty.text, "name") == "Enter a name."
+    assert field_error(empty.text, "detail-account_id") == "Enter the AWS account ID."
+    assert field_error(empty.text, "credential-secret_access_key") == (
+        "Enter the Secret access key."
+    )
     assert re.search(r'name="spaces" value="dev" checked', bad.text)
     # A mistake in the credentials: named, never echoed.
     bad_secret = pages.post(
@@ -162,11 +186,13 @@ def test_admin_adds_a_cloud_account_space_admin_publishes_member_browses(
         _aws_form(**{"credentials.secret_access_key": AWS_SECRET_ACCESS_KEY[:-3]}),
     )
     assert bad_secret.status_code == 422
-    assert "secret_access_key" in field_error(bad_secret.text, "credential-secret_access_key")
+    assert "Secret access key" in field_error(bad_secret.text, "credential-secret_access_key")
 
     added = pages.post("/admin/cloudaccounts/new", token, _aws_form())
     listing = pages.follow(added)
     assert "Added the cloud account aws-prod (allowed in dev)." in listing.text
+    assert AWS_ACCESS_KEY_ID not in listing.text
+    assert AWS_ACCESS_KEY_ID not in pages.get("/admin/cloudaccounts/aws-prod/edit").text
     [_, row] = table_rows(listing.text, "cloudaccounts")
     cells = [text for _, text in row]
     assert cells[:2] == ["aws-prod", "AWS"]
@@ -301,7 +327,7 @@ def test_edit_rotate_and_delete_a_cloud_account(
         "/admin/cloudaccounts/aws-main/edit", token, {"name": "aws-main", "spaces": ["dev"]}
     )
     assert missing.status_code == 422
-    assert "account_id" in field_error(missing.text, "detail-account_id")
+    assert "AWS account ID" in field_error(missing.text, "detail-account_id")
     unknown_space = pages.post(
         "/admin/cloudaccounts/aws-main/edit",
         token,

@@ -39,6 +39,9 @@ FIELD_LABELS = {
     "client_secret": "Client secret",
     "service_account_key": "Service account key (JSON)",
 }
+# Credential fields that identify rather than authenticate: a form keeps what was typed
+# in them when it comes back with an error (the secrets beside them are asked again).
+NOT_SECRET = frozenset({"access_key_id", "role_arn", "client_id"})
 FIELD_HINTS = {
     "service_account_key": "Paste the whole JSON key file.",
     "client_secret": "",
@@ -54,6 +57,7 @@ class FieldView:
     label: str
     hint: str
     required: bool
+    secret: bool = True  # a credential typed into a password field, never shown again
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def _fields(required: Sequence[Field], optional: Sequence[Field]) -> tuple[Field
     def view(spec: Field, is_required: bool) -> FieldView:
         label = FIELD_LABELS.get(spec.name, spec.name.replace("_", " ").capitalize())
         hint = FIELD_HINTS.get(spec.name, f"Must be {spec.rule}.")
-        return FieldView(spec.name, label, hint, is_required)
+        return FieldView(spec.name, label, hint, is_required, spec.name not in NOT_SECRET)
 
     return (*(view(f, True) for f in required), *(view(f, False) for f in optional))
 
@@ -140,3 +144,52 @@ def element(field: str) -> str:
         if field.startswith(prefix):
             return key + field.removeprefix(prefix)
     return field
+
+
+def kept_credentials(credentials: dict[str, str]) -> dict[str, str]:
+    """What a form shows again of the credentials just typed: the fields that are not
+    secret (an access key id, a role ARN), never a secret."""
+    return {key: value for key, value in credentials.items() if key in NOT_SECRET}
+
+
+def missing_fields(
+    form: ProviderForm, name: str | None, details: dict[str, str], credentials: dict[str, str]
+) -> dict[str, str]:
+    """Every empty required field of the form at once, by its element's key, in the
+    words of its label (the service, which checks them one by one, would name one)."""
+    missing: dict[str, str] = {}
+    if name is not None and not name.strip():
+        missing["name"] = "Enter a name."
+    for field in form.details:
+        if field.required and not details.get(field.key, "").strip():
+            missing[f"detail-{field.key}"] = f"Enter the {field.label}."
+    if not any(
+        all(credentials.get(f.key, "").strip() for f in shape.fields if f.required)
+        for shape in form.shapes
+    ):
+        # The shape begun (or the first): each of its required fields left empty.
+        begun = next(
+            (s for s in form.shapes if any(credentials.get(f.key) for f in s.fields)),
+            form.shapes[0],
+        )
+        for field in begun.fields:
+            if field.required and not credentials.get(field.key, "").strip():
+                missing[f"credential-{field.key}"] = f"Enter the {field.label}."
+    return missing
+
+
+def speak(message: str, provider: Provider | None) -> str:
+    """A service's sentence in the form's words: a field's label for its id
+    (`'account_id'` becomes “AWS account ID”), the provider's name for its code."""
+    for key, label in FIELD_LABELS.items():
+        message = message.replace(f"'{key}'", f"“{label}”")
+    if provider is not None:
+        title = PROVIDER_TITLES[provider]
+        article = "An" if title[0] in "AEIOU" else "A"
+        message = message.replace(
+            f"A {provider.value} cloud account", f"{article} {title} cloud account"
+        )
+        message = message.replace(
+            f"a {provider.value} cloud account", f"{article.lower()} {title} cloud account"
+        )
+    return message

@@ -28,8 +28,11 @@ from spacegate.web.admin_cloud_fields import (
     CredentialsForm,
     DetailsForm,
     element,
+    kept_credentials,
+    missing_fields,
     parse_provider,
     provider_form,
+    speak,
 )
 from spacegate.web.admin_resources import (
     LIST_URL,
@@ -45,7 +48,7 @@ from spacegate.web.admin_resources import (
 )
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import submit
+from spacegate.web.forms import back_to, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -86,8 +89,9 @@ def _new_cloud_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    """Step 1 (no provider yet): choose one. Step 2: that provider's fields. Credential
-    inputs are never given a value: `values` holds no credential."""
+    """Step 1 (no provider yet): choose one. Step 2: that provider's fields. Secret
+    credential inputs are never given a value: `values` holds only the credentials that
+    are not secret (`kept_credentials`)."""
     return resource_page(
         request,
         access,
@@ -97,8 +101,8 @@ def _new_cloud_page(
         cloud=None,
         providers=[(p.value, PROVIDER_TITLES[p]) for p in Provider],
         form=provider_form(provider) if provider else None,
-        values=values or {"name": "", "details": {}, "spaces": []},
-        errors=errors or {},
+        values=values or {"name": "", "details": {}, "spaces": [], "credentials": {}},
+        errors={key: speak(text, provider) for key, text in (errors or {}).items()},
         credentials_lost=bool(errors) and provider is not None,
         action=f"{LIST_URL}/new",
     )
@@ -128,15 +132,25 @@ def create_cloud_account(
     runtime: RuntimeDep,
     details: DetailsForm,
     credentials: CredentialsForm,
-    name: NameField,
     provider: Annotated[str, Form(max_length=16)],
+    name: NameField = "",  # empty: reported with the other empty fields
     spaces: SpacesField = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     chosen = parse_provider(provider)
-    values = {"name": name, "details": details, "spaces": spaces}
+    values = {
+        "name": name,
+        "details": details,
+        "spaces": spaces,
+        "credentials": kept_credentials(credentials),
+    }
     if chosen is None:
         errors = {"provider": f"'{provider}' is not a cloud provider; choose AWS, Azure or GCP."}
         return _new_cloud_page(request, access, session, None, errors=errors, status_code=422)
+    missing = missing_fields(provider_form(chosen), name, details, credentials)
+    if missing:  # every empty field at once, before the service names the first
+        return _new_cloud_page(
+            request, access, session, chosen, values=values, errors=missing, status_code=422
+        )
     view = submit(
         session,
         lambda: service.create_cloud_account(
@@ -190,9 +204,14 @@ def _edit_cloud_page(
         status_code=status_code,
         cloud=cloud,
         form=provider_form(Provider(cloud.provider)),
-        values=values
-        or {"name": cloud.name, "details": dict(cloud.details), "spaces": view.spaces},
-        errors=errors or {},
+        values={
+            "name": cloud.name,
+            "details": dict(cloud.details),
+            "spaces": view.spaces,
+            "credentials": {},
+            **(values or {}),
+        },
+        errors={key: speak(text, Provider(cloud.provider)) for key, text in (errors or {}).items()},
         credentials_lost=any(key.startswith("credential") for key in errors or {}),
         action=f"{resource_url(LIST_URL, cloud.name)}/edit",
         shape_titles=SHAPE_TITLES,
@@ -285,5 +304,9 @@ def delete_cloud_account(
     name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
     view = service.get_cloud_account(session, access.caller.account_id, name)
-    service.delete_cloud_account(session, access, name)
+    done = submit(
+        session, lambda: service.delete_cloud_account(session, access, name), back_to(LIST_URL)
+    )
+    if isinstance(done, Response):
+        return done
     return redirect(LIST_URL, flash=f"Deleted the cloud account {view.cloud_account.name}.")

@@ -27,7 +27,7 @@ from spacegate.web.admin_resources import (
     unnamed_field,
 )
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, submit
+from spacegate.web.forms import Refusal, back_to, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -191,5 +191,9 @@ def delete_compute_service(
     name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
     view = service.get_compute_service(session, access.caller.account_id, name)
-    service.delete_compute_service(session, access, name)
+    done = submit(
+        session, lambda: service.delete_compute_service(session, access, name), back_to(LIST_URL)
+    )
+    if isinstance(done, Response):
+        return done
     return redirect(LIST_URL, flash=f"Deleted the compute service {view.compute_service.name}.")

@@ -15,7 +15,7 @@ from spacegate.grants.context import Access
 from spacegate.spaces import service
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, submit
+from spacegate.web.forms import Refusal, back_to, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -150,5 +150,11 @@ def delete_confirmation(request: Request, access: ManageSpace, session: SessionD
 @router.post("/spaces/{space}/delete")
 def delete(access: ManageSpace, session: SessionDep) -> Response:
     name = access.space.name
-    service.delete_space(session, access, access.space)
+    done = submit(
+        session,
+        lambda: service.delete_space(session, access, access.space),
+        back_to("/admin/spaces"),
+    )
+    if isinstance(done, Response):
+        return done
     return redirect("/admin/spaces", flash=f"Deleted the space {name} and its memberships.")

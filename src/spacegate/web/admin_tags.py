@@ -19,7 +19,7 @@ from spacegate.tags import service
 from spacegate.tags.models import TagDefinition
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, submit
+from spacegate.web.forms import Refusal, back_to, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -260,7 +260,9 @@ def update_tag(
 @router.post("/tags/{name}/delete")
 def delete_tag(name: TagName, access: ManageAccountTags, session: SessionDep) -> Response:
     shown = service.get_tag(session, access.caller.account_id, name).name
-    service.delete_tag(session, access, name)
+    done = submit(session, lambda: service.delete_tag(session, access, name), back_to(LIST_URL))
+    if isinstance(done, Response):
+        return done
     return redirect(
         LIST_URL, flash=f"Deleted the tag {shown} with its values in spaces and on blueprints."
     )

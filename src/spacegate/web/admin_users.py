@@ -21,7 +21,7 @@ from spacegate.web import admin_invite
 from spacegate.web.confirm import ask, confirmed
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import submit
+from spacegate.web.forms import back_to, submit
 from spacegate.web.templating import redirect, role_label
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -110,7 +110,7 @@ def change_account_role(
     done = submit(
         session,
         lambda: users.set_account_role(session, access, email, account_role),
-        lambda refusal: redirect(back, flash=refusal.message, refused=True),
+        back_to(back),
     )
     if isinstance(done, Response):
         return done
@@ -134,7 +134,7 @@ def change_status(
     done = submit(
         session,
         lambda: users.set_status(session, access, email, value),
-        lambda refusal: redirect(back, flash=refusal.message, refused=True),
+        back_to(back),
     )
     if isinstance(done, Response):
         return done
@@ -168,7 +168,7 @@ def remove_user(
     done = submit(
         session,
         lambda: users.remove_user(session, access, email),
-        lambda refusal: redirect(LIST_URL, flash=refusal.message, refused=True),
+        back_to(LIST_URL),
     )
     if isinstance(done, Response):
         return done

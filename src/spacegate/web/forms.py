@@ -87,3 +87,15 @@ def submit(
     except DomainError as error:
         session.rollback()
         return redisplay(Refusal(error, form_errors(error, default=default, renamed=renamed)))
+
+
+def back_to(url: str) -> Callable[[Refusal], Response]:
+    """For an action started from a page rather than a form of its own (a row's button):
+    the refusal is shown on that page, `url`, as an alert above its content."""
+
+    def redisplay(refusal: Refusal) -> Response:
+        from spacegate.web.templating import redirect
+
+        return redirect(url, flash=refusal.message, refused=True)
+
+    return redisplay

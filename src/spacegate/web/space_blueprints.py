@@ -36,7 +36,7 @@ from spacegate.runtime import Runtime
 from spacegate.web.confirm import ask, confirmed
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, submit
+from spacegate.web.forms import Refusal, back_to, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -357,7 +357,13 @@ def remove_repository(
     repo: RepoName, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     name = service.get_repository(session, access.space, repo).name
-    service.delete_repository(session, access, runtime.settings, access.space, repo)
+    done = submit(
+        session,
+        lambda: service.delete_repository(session, access, runtime.settings, access.space, repo),
+        back_to(_space_url(access, "repositories")),
+    )
+    if isinstance(done, Response):
+        return done
     return redirect(
         _space_url(access, "repositories"),
         flash=f"Removed the repository {name}; its blueprints left the catalog.",

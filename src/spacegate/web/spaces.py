@@ -27,7 +27,7 @@ from spacegate.web.admin_users import raising
 from spacegate.web.confirm import ask, confirmed
 from spacegate.web.console import Console, page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, submit
+from spacegate.web.forms import Refusal, back_to, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -236,7 +236,7 @@ def change_role(
     done = submit(
         session,
         lambda: service.set_member_role(session, access, access.space, email, space_role),
-        lambda refusal: redirect(back, flash=refusal.message, refused=True),
+        back_to(back),
     )
     if isinstance(done, Response):
         return done
@@ -268,7 +268,7 @@ def remove_member(
     done = submit(
         session,
         lambda: service.remove_member(session, access, access.space, email),
-        lambda refusal: redirect(_users_url(access), flash=refusal.message, refused=True),
+        back_to(_users_url(access)),
     )
     if isinstance(done, Response):
         return done
