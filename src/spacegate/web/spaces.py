@@ -19,6 +19,7 @@ from spacegate.blueprints import service as blueprints
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.environments import service as environments
 from spacegate.errors import InvalidInput
+from spacegate.invitations import service as invitations
 from spacegate.roles.service import RoleRef, find_role, list_roles
 from spacegate.spaces import service
 from spacegate.users import service as users
@@ -58,7 +59,49 @@ def home(
         else "Through my account role"
     )
     rows = [(space, roles.get(space.name, fallback)) for space in console.spaces]
-    return console.page(request, "home.html", {"rows": rows, "nav": "home"})
+    return console.page(
+        request,
+        "home.html",
+        {"rows": rows, "nav": "home", "steps": _getting_started(session, console)},
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    url: str
+    done: bool
+    hint: str
+
+
+def _getting_started(session: Session, console: Console) -> list[Step]:
+    """An Account Admin's first steps, until each is done: a space, people, blueprints.
+    Empty for everyone else, and once all are done."""
+    if not (console.may("CREATE_SPACES") and console.may("INVITE_USERS")):
+        return []
+    account_id = console.access.caller.account_id
+    first = console.spaces[0] if console.spaces else None
+    people = len(users.list_users(session, account_id, query=None, limit=2, after_id=None)) > 1
+    invited = bool(invitations.pending_invitations(session, account_id))
+    repositories = first is not None and any(
+        blueprints.list_repositories(session, space) for space in console.spaces
+    )
+    steps = [
+        Step("Create a space", "/admin/spaces", first is not None, "Spaces hold environments."),
+        Step(
+            "Invite people",
+            "/admin/users/invite",
+            people or invited,
+            "Choose their space and role as you invite them.",
+        ),
+        Step(
+            "Connect a blueprint repository",
+            f"/spaces/{quote(first.name, safe='')}/repositories" if first else "/admin/spaces",
+            repositories,
+            "Its blueprints fill the space's catalog once published.",
+        ),
+    ]
+    return [] if all(step.done for step in steps) else steps
 
 
 @router.get("/spaces/{space}")
