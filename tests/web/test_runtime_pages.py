@@ -695,7 +695,8 @@ def test_the_pages_in_a_browser(
     # Administration > Tags.
     page = new_page()
     _browser_sign_in(page, "orbit", admin.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tags").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Administration").click()
+    page.get_by_role("navigation", name="Administration").get_by_role("link", name="Tags").click()
     expect(page.get_by_role("heading", name="Tags", level=1)).to_be_visible()
     shoot(page, "admin-tags")
     page.get_by_role("link", name="New tag").click()
@@ -757,12 +758,8 @@ def test_the_pages_in_a_browser(
     reader.get_by_label("db_password").fill(SECRET_INPUT)
     reader.get_by_role("button", name="Launch", exact=True).click()
     expect(reader.get_by_role("status")).to_contain_text("Launching the sandbox demo")
-    for _ in range(100):
-        if reader.locator("#status").inner_text() == "Active":
-            break
-        reader.wait_for_timeout(100)
-        reader.reload()
-    expect(reader.locator("#status")).to_have_text("Active")
+    # Followed to Active by the page itself, without a reload.
+    expect(reader.locator("#status")).to_have_text("Active", timeout=30_000)
     expect(reader.locator("#resources")).to_contain_text("team=red")
     shoot(reader, "space-environment")
     assert SECRET_INPUT not in reader.content()
