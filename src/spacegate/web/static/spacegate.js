@@ -132,15 +132,15 @@
 
   // A table wider than the screen scrolls in its own box, reachable by keyboard.
   var scrollers = 0;
-  document.querySelectorAll("main table").forEach(function (table) {
-    if (table.closest(".table-scroll") || table.classList.contains("cards")) return;
-    var box = document.createElement("div");
-    box.className = "table-scroll";
-    table.parentNode.insertBefore(box, table);
-    box.appendChild(table);
-  });
-  function focusableScrollers() {
-    document.querySelectorAll(".table-scroll").forEach(function (box) {
+  function enhanceTables(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      if (table.closest(".table-scroll") || table.classList.contains("cards")) return;
+      var box = document.createElement("div");
+      box.className = "table-scroll";
+      table.parentNode.insertBefore(box, table);
+      box.appendChild(table);
+    });
+    root.querySelectorAll(".table-scroll").forEach(function (box) {
       var overflows = box.scrollWidth > box.clientWidth + 1;
       if (overflows && !box.hasAttribute("tabindex")) {
         var section = box.closest("section");
@@ -151,8 +151,11 @@
       }
     });
   }
-  focusableScrollers();
-  window.addEventListener("resize", focusableScrollers);
+  var main = document.getElementById("main");
+  if (main) {
+    enhanceTables(main);
+    window.addEventListener("resize", function () { enhanceTables(main); });
+  }
 
   // Live status: an element with data-live polls its URL for a fresh copy of itself
   // while what it shows is still changing, and stops once it is settled.
@@ -173,6 +176,7 @@
           if (!fresh) return;
           var before = region.getAttribute("data-status");
           region.innerHTML = fresh.innerHTML;
+          enhanceTables(region);
           region.setAttribute("data-settled", fresh.getAttribute("data-settled") || "false");
           var status = fresh.getAttribute("data-status");
           region.setAttribute("data-status", status || "");
