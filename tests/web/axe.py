@@ -32,6 +32,7 @@ class Axe:
     def __init__(self, script: str) -> None:
         self.script = script
         self.found: Counter[str] = Counter()
+        self.rules: Counter[str] = Counter()
         self.pages = 0
 
     def violations(self, page: Page) -> list[dict[str, Any]]:
@@ -45,6 +46,7 @@ class Axe:
         self.pages += 1
         for violation in result:
             self.found[str(violation["impact"])] += 1
+            self.rules[f"{violation['impact']}: {violation['id']} ({page.url})"] += 1
         return list(result)
 
     def check(self, page: Page) -> None:
@@ -54,4 +56,5 @@ class Axe:
 
     def write_report(self) -> None:
         REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(json.dumps({"pages": self.pages, "violations": self.found}, indent=1))
+        report = {"pages": self.pages, "violations": self.found, "by_rule": self.rules}
+        REPORT.write_text(json.dumps(report, indent=1))
