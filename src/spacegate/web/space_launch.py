@@ -258,6 +258,16 @@ def launch(
     wants_production = production.lower() in ("on", "true", "1", "yes")
 
     def start() -> Environment:
+        # Every required input left empty at once (the service would name the first).
+        missing = {
+            INPUT_PREFIX + f.name: f"Enter a value for {f.name}."
+            for f in _input_fields(view)
+            if f.required and not inputs.get(f.name)
+        }
+        if missing:
+            raise InvalidInput(
+                "Some inputs need a value.", field=next(iter(missing)), details={"fields": missing}
+            )
         wanted = service.LaunchRequest(
             name=environment_name,
             blueprint_name=view.blueprint.name,
