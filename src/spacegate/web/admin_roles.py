@@ -18,7 +18,7 @@ from spacegate.errors import Conflict, DomainError, InvalidInput
 from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.roles import service
-from spacegate.web.confirm import ask, confirmed
+from spacegate.web.confirm import ConfirmedField, ask, confirmed
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import Refusal, submit
@@ -263,7 +263,7 @@ def delete_role(
     name: RoleName,
     access: CreateRoles,
     session: SessionDep,
-    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
+    confirmed_: ConfirmedField = "",
 ) -> Response:
     role = _custom_role(session, access, name)
     if not confirmed(confirmed_):

@@ -11,14 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
 from spacegate.access.requires import Administration, InviteUsers, ManageAccountUsers
-from spacegate.authz import SPEC_BY_ID, Level
+from spacegate.authz import Level
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.invitations import service as invitations
-from spacegate.roles.service import RoleRef, find_role, list_roles
+from spacegate.roles.service import find_role, list_roles
 from spacegate.users import service as users
 from spacegate.users.models import UserStatus
 from spacegate.web import admin_invite
-from spacegate.web.confirm import ask, confirmed
+from spacegate.web.confirm import ConfirmedField, ask, confirmed, gained, raising
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import back_to, submit
@@ -29,14 +29,6 @@ router.include_router(admin_invite.router)
 
 LIST_URL = "/admin/users"
 EmailField = Annotated[str, Form(max_length=254)]
-ConfirmedField = Annotated[str, Form(max_length=8)]
-
-
-def raising(roles: list[RoleRef], current: RoleRef | None) -> list[str]:
-    """The names of `roles` that give something `current` does not: choosing one of
-    them raises privileges, which is asked about first."""
-    held = current.permissions if current else frozenset()
-    return [role.name for role in roles if not role.permissions <= held]
 
 
 @router.get("/admin/users")
@@ -82,7 +74,7 @@ def change_account_role(
     session: SessionDep,
     email: EmailField,
     account_role: Annotated[str, Form(max_length=200)],
-    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
+    confirmed_: ConfirmedField = "",
 ) -> Response:
     account_id = access.caller.account_id
     user = users.get_user(session, account_id, email)
@@ -99,7 +91,7 @@ def change_account_role(
             title=f"Make {user.email} {role_label(wanted.name)}?",
             question=f"{user.email} will be able to do more than as "
             f"{role_label(current.name if current else '')}:",
-            details=_gained(wanted, current),
+            details=gained(wanted, current),
             action=f"{LIST_URL}/role",
             fields={"email": user.email, "account_role": wanted.name},
             button=f"Make {role_label(wanted.name)}",
@@ -115,12 +107,6 @@ def change_account_role(
     if isinstance(done, Response):
         return done
     return redirect(back, flash=f"{email} is now {role_label(account_role)}.")
-
-
-def _gained(wanted: RoleRef, current: RoleRef | None) -> list[str]:
-    """What `wanted` gives that `current` does not, as the matrix names it."""
-    held = current.permissions if current else frozenset()
-    return sorted(SPEC_BY_ID[p].label for p in wanted.permissions - held)
 
 
 @router.post("/admin/users/status")
@@ -148,7 +134,7 @@ def remove_user(
     access: ManageAccountUsers,
     session: SessionDep,
     email: EmailField,
-    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
+    confirmed_: ConfirmedField = "",
 ) -> Response:
     user = users.get_user(session, access.caller.account_id, email)
     if not confirmed(confirmed_):
@@ -199,7 +185,7 @@ def revoke(
     access: InviteUsers,
     session: SessionDep,
     email: EmailField,
-    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
+    confirmed_: ConfirmedField = "",
 ) -> Response:
     if not confirmed(confirmed_):
         return ask(

@@ -4,13 +4,31 @@ arrives without `confirmed` (no script) gets a page that asks, with the same for
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Form, Request, Response
 from sqlalchemy.orm import Session
 
+from spacegate.authz import SPEC_BY_ID
 from spacegate.grants.context import Access
+from spacegate.roles.service import RoleRef
 from spacegate.web.console import page
+
+ConfirmedField = Annotated[str, Form(alias="confirmed", max_length=8)]
+"""`confirmed_: ConfirmedField = ""`: the form's `confirmed`, set once the user said yes."""
+
+
+def raising(roles: list[RoleRef], current: RoleRef | None) -> list[str]:
+    """The names of `roles` that give something `current` does not: choosing one of
+    them raises privileges, which is asked about first."""
+    held = current.permissions if current else frozenset()
+    return [role.name for role in roles if not role.permissions <= held]
+
+
+def gained(wanted: RoleRef, current: RoleRef | None) -> list[str]:
+    """What `wanted` gives that `current` does not, as the matrix names it."""
+    held = current.permissions if current else frozenset()
+    return sorted(SPEC_BY_ID[p].label for p in wanted.permissions - held)
 
 
 def confirmed(value: str) -> bool:

@@ -33,7 +33,7 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
 from spacegate.pagination import MAX_ID
 from spacegate.runtime import Runtime
-from spacegate.web.confirm import ask, confirmed
+from spacegate.web.confirm import ConfirmedField, ask, confirmed
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import Refusal, back_to, submit
@@ -175,7 +175,7 @@ def unpublish(
     session: SessionDep,
     blueprint_name: BlueprintField,
     repository_name: RepositoryField = "",
-    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
+    confirmed_: ConfirmedField = "",
 ) -> Response:
     if not confirmed(confirmed_):
         return ask(

@@ -24,8 +24,7 @@ from spacegate.roles.service import RoleRef, find_role, list_roles
 from spacegate.spaces import service
 from spacegate.users import service as users
 from spacegate.web import administration
-from spacegate.web.admin_users import raising
-from spacegate.web.confirm import ask, confirmed
+from spacegate.web.confirm import ConfirmedField, ask, confirmed, gained, raising
 from spacegate.web.console import Console, page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.forms import Refusal, back_to, submit
@@ -252,13 +251,12 @@ def change_role(
     session: SessionDep,
     email: Annotated[str, Form(max_length=254)],
     space_role: Annotated[str, Form(max_length=200)],
-    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
+    confirmed_: ConfirmedField = "",
 ) -> Response:
     """Asks first when the new role gives more than the current one."""
     current = _member_role(session, access, email)
     wanted = find_role(session, access.caller.account_id, space_role)
     if wanted and raising([wanted], current) and not confirmed(confirmed_):
-        held = current.permissions if current else frozenset()
         return ask(
             request,
             session,
@@ -267,7 +265,7 @@ def change_role(
             title=f"Make {email} {wanted.name} in {access.space.name}?",
             question=f"{email} will be able to do more here than as "
             f"{current.name if current else 'now'}:",
-            details=sorted(SPEC_BY_ID[p].label for p in wanted.permissions - held),
+            details=gained(wanted, current),
             action=f"{_users_url(access)}/role",
             fields={"email": email, "space_role": wanted.name},
             button=f"Make {wanted.name}",
@@ -292,7 +290,7 @@ def remove_member(
     access: ManageSpaceUsers,
     session: SessionDep,
     email: Annotated[str, Form(max_length=254)],
-    confirmed_: Annotated[str, Form(alias="confirmed", max_length=8)] = "",
+    confirmed_: ConfirmedField = "",
 ) -> Response:
     if not confirmed(confirmed_):
         return ask(

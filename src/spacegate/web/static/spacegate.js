@@ -81,7 +81,7 @@
         var select = form.querySelector("select");
         var chosen = select ? select.value : "";
         if (raises.split("|").indexOf(chosen) < 0) return; // not a raise: no question
-        question = question.replace("{role}", chosen);
+        question = question.replace("{role}", select.options[select.selectedIndex].text);
       }
       if (!window.confirm(question)) {
         event.preventDefault();
