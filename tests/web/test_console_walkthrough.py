@@ -314,6 +314,14 @@ def test_a_space_member_launches_from_a_phone(
     axe.check(page)
     shoot(page, "phone-environment")
 
+    # Ending is followed the same way, to Ended.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="End environment").click()
+    expect(page.get_by_role("status").first).to_contain_text("Ending pocket-demo")
+    page.evaluate("() => { window.notReloaded = true; }")
+    expect(page.locator("#status")).to_have_text("Ended", timeout=30_000)
+    assert page.evaluate("() => window.notReloaded === true")
+
 
 # --- every console page: no sideways scroll at 390 px, and axe-clean at both widths ----------
 
