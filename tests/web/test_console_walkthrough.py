@@ -22,6 +22,7 @@ from spacegate.db import transaction
 from spacegate.invitations.models import Invitation
 from spacegate.runtime import Runtime
 from spacegate.users.models import User
+from tests.blueprints.gitrepo import example_origin
 from tests.environments.factories import new_environment, new_launchable
 from tests.factories import PASSWORD, Person, add_member, new_account, new_space, new_user
 from tests.policies.factories import new_policy
@@ -321,6 +322,45 @@ def test_a_space_member_launches_from_a_phone(
     page.evaluate("() => { window.notReloaded = true; }")
     expect(page.locator("#status")).to_have_text("Ended", timeout=30_000)
     assert page.evaluate("() => window.notReloaded === true")
+
+
+# --- long work shows progress: connect syncs at once, Sync says "Syncing…" --------------------
+
+
+def test_a_repository_syncs_on_connect_and_sync_shows_progress(
+    new_page: NewPage, live_runtime: Runtime, axe: Axe, tmp_path: Path
+) -> None:
+    admin = new_account(live_runtime, "gitty", "ada@gitty.example")
+    dev = new_space(live_runtime, admin.account_id, "dev")
+    lead = new_user(live_runtime, admin.account_id, "sam@gitty.example")
+    add_member(live_runtime, dev, lead.user_id, "Space Admin")
+    origin = example_origin(tmp_path / "platform")
+
+    page = new_page()
+    sign_in(page, "gitty", lead.email)
+    page.goto("/spaces/dev/repositories")
+    page.get_by_label("Name", exact=True).fill("platform")
+    page.get_by_label("Git URL").fill(origin.url)
+    page.get_by_role("button", name="Connect repository").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Connected the repository platform. Synced platform at"
+    )
+    axe.check(page)
+
+    # While the sync runs the button says so and cannot be pressed again. (The form is
+    # stopped from leaving here, after the page's own handler ran, to look at it then.)
+    page.evaluate(
+        "() => document.querySelector('form[action$=\"/platform/sync\"]')"
+        ".addEventListener('submit', event => event.preventDefault())"
+    )
+    sync = page.get_by_role("button", name="Sync platform")
+    sync.click()
+    expect(sync).to_be_disabled()
+    expect(sync).to_have_text("Syncing…")
+    page.reload()
+    page.get_by_role("button", name="Sync platform").click()
+    expect(page.get_by_role("status")).to_contain_text("Synced platform at")
+    expect(page.get_by_role("button", name="Sync platform")).to_be_enabled()
 
 
 # --- every console page: no sideways scroll at 390 px, and axe-clean at both widths ----------
