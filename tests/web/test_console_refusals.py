@@ -13,8 +13,8 @@ from spacegate.auth.secrets import hash_secret
 from spacegate.db import transaction, utcnow
 from spacegate.invitations.models import Invitation
 from spacegate.runtime import Runtime
-from tests.factories import new_account, new_user
-from tests.web.page_support import sign_in, submit, text_of
+from tests.factories import new_account, new_space, new_user
+from tests.web.page_support import field_error, sign_in, submit, text_of
 
 LINK = "a-link-secret-for-this-test"
 
@@ -92,3 +92,28 @@ def test_a_link_that_no_longer_works_says_why(client: TestClient, runtime: Runti
     assert replaced.status_code == 404
     assert "It may have been replaced" in text_of(replaced.text)
     assert "Sign in</a>" not in replaced.text
+
+
+def test_forms_report_every_empty_field_at_once(client: TestClient, runtime: Runtime) -> None:
+    admin = new_account(runtime)
+    new_space(runtime, admin.account_id, "dev")
+    token = sign_in(client, admin.email)
+
+    compute = submit(client, "/admin/cloudaccounts/kubernetes/new", token, {"spaces": ["dev"]})
+    assert compute.status_code == 422
+    assert {field: field_error(compute.text, field) for field in FIELDS} == {
+        "name": "Enter a name.",
+        "api_server": "Enter the API server's URL.",
+        "namespace": "Enter a namespace.",
+        "token": "Enter the service-account token.",
+    }
+    assert 'name="spaces" value="dev" checked' in compute.text  # what was chosen stays
+
+    repository = submit(client, "/spaces/dev/repositories", token, {"branch": "main"})
+    assert repository.status_code == 422
+    assert field_error(repository.text, "name") == "Enter a name."
+    assert field_error(repository.text, "url") == "Enter the git URL."
+    assert field_error(repository.text, "branch") == ""
+
+
+FIELDS = ("name", "api_server", "namespace", "token")

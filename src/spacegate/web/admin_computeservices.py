@@ -27,7 +27,7 @@ from spacegate.web.admin_resources import (
     unnamed_field,
 )
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, back_to, submit
+from spacegate.web.forms import Refusal, back_to, empty_fields, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -45,6 +45,8 @@ def _compute_page(
     *,
     values: dict[str, Any] | None = None,
     refusal: Refusal | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     """The add form (`name` None) or the edit form of the compute service `name` as it is
     stored (404 if it is not). The token input is never given a value."""
@@ -62,10 +64,10 @@ def _compute_page(
         access,
         session,
         "admin_computeservice_form.html",
-        status_code=refusal.status_code if refusal else 200,
+        status_code=refusal.status_code if refusal else status_code,
         compute=compute,
         values=values,
-        errors=refusal.errors if refusal else {},
+        errors=refusal.errors if refusal else (errors or {}),
         action=f"{resource_url(K8S_URL, compute.name)}/edit" if compute else f"{K8S_URL}/new",
     )
 
@@ -83,13 +85,25 @@ def create_compute_service(
     access: ManageCloudAccounts,
     session: SessionDep,
     runtime: RuntimeDep,
-    name: NameField,
-    api_server: ApiServerField,
-    namespace: NamespaceField,
+    name: NameField = "",  # empty: reported with the other empty fields
+    api_server: ApiServerField = "",
+    namespace: NamespaceField = "",
     token: TokenField = "",
     spaces: SpacesField = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     values = {"name": name, "api_server": api_server, "namespace": namespace, "spaces": spaces}
+    empty = empty_fields(
+        {
+            "name": (name, "a name"),
+            "api_server": (api_server, "the API server's URL"),
+            "namespace": (namespace, "a namespace"),
+            "token": (token, "the service-account token"),
+        }
+    )
+    if empty:
+        return _compute_page(
+            request, access, session, None, values=values, errors=empty, status_code=422
+        )
     view = submit(
         session,
         lambda: service.create_compute_service(

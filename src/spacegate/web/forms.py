@@ -99,3 +99,10 @@ def back_to(url: str) -> Callable[[Refusal], Response]:
         return redirect(url, flash=refusal.message, refused=True)
 
     return redisplay
+
+
+def empty_fields(fields: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """`{field: "Enter the <what>."}` for each of `fields` (`{field: (value, what)}`) left
+    empty. A form checks these all at once before calling the service, which would stop
+    at the first."""
+    return {name: f"Enter {what}." for name, (value, what) in fields.items() if not value.strip()}

@@ -36,7 +36,7 @@ from spacegate.runtime import Runtime
 from spacegate.web.confirm import ConfirmedField, ask, confirmed
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, back_to, submit
+from spacegate.web.forms import Refusal, back_to, empty_fields, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -248,12 +248,20 @@ def connect_repository(
     access: SetupRepositories,
     session: SessionDep,
     runtime: RuntimeDep,
-    name: Annotated[str, Form(max_length=200)],
-    url: Annotated[str, Form(max_length=1000)],
+    name: Annotated[str, Form(max_length=200)] = "",  # empty: reported with the others
+    url: Annotated[str, Form(max_length=1000)] = "",
     branch: Annotated[str, Form(max_length=255)] = "main",
     path: Annotated[str, Form(max_length=500)] = service.DEFAULT_FOLDER,
     token: Annotated[str, Form(max_length=service.MAX_TOKEN_LENGTH)] = "",
 ) -> Response:
+    values = {"name": name, "url": url, "branch": branch, "path": path}
+    empty = empty_fields(
+        {"name": (name, "a name"), "url": (url, "the git URL"), "branch": (branch, "a branch")}
+    )
+    if empty:
+        return _repositories_page(
+            request, access, session, runtime, values=values, errors=empty, status_code=422
+        )
     view = submit(
         session,
         lambda: service.create_repository(
@@ -273,7 +281,7 @@ def connect_repository(
             access,
             session,
             runtime,
-            values={"name": name, "url": url, "branch": branch, "path": path},
+            values=values,
             errors=refusal.errors,
             status_code=refusal.status_code,
         ),
