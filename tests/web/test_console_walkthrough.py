@@ -191,7 +191,7 @@ def test_re_inviting_merges_unless_replace_is_chosen(
         "carol@merge.example: merged into the pending invitation, sent again "
         "(Account Member; dev: Space Developer, prod: Space Admin)."
     )
-    expect(status).to_contain_text("bob@merge.example: already a user: given the roles.")
+    expect(status).to_contain_text("bob@merge.example: already a user: added.")
     assert pending_roles(live_runtime, admin.account_id, "carol@merge.example") == (
         "Member",
         ["dev: Space Developer", "prod: Space Admin"],

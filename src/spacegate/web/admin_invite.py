@@ -103,7 +103,7 @@ def _outcomes(
                 Outcome(result.email, True, f"pending invitation replaced, sent again{roles}")
             )
         elif result.result == "added":
-            said.append(Outcome(result.email, True, "already a user: given the roles"))
+            said.append(Outcome(result.email, True, "already a user: added"))
         else:
             said.append(Outcome(result.email, False, result.message or "not invited"))
     return said
