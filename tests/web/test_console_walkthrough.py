@@ -1,8 +1,8 @@
 """The console walked through as its four users would, on a laptop and on a 390 px
 phone, with axe-core on every page: the Account Admin from "Administration", a
 re-invite that merges, a keyboard user in a role dropdown, a Space Member launching
-from a phone and following the launch to Active without a reload, and every console
-page no wider than a phone's screen.
+from a phone and following the launch to Active (and its end to Ended) without a
+reload, a repository synced on connect. Every page at both widths: test_console_every_page.
 
 One account (tenant) per test on the module's shared server, as in test_browser.py.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,13 +20,11 @@ from sqlalchemy import select
 from spacegate.db import transaction
 from spacegate.invitations.models import Invitation
 from spacegate.runtime import Runtime
-from spacegate.users.models import User
 from tests.blueprints.gitrepo import example_origin
-from tests.environments.factories import new_environment, new_launchable
-from tests.factories import PASSWORD, Person, add_member, new_account, new_space, new_user
-from tests.policies.factories import new_policy
-from tests.tags.factories import new_tag
+from tests.environments.factories import new_launchable
+from tests.factories import add_member, new_account, new_space, new_user
 from tests.web.axe import Axe
+from tests.web.browsing import PHONE, fits, named, sign_in
 from tests.web.live import CHROMIUM, NO_CHROMIUM
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -40,46 +37,10 @@ if TYPE_CHECKING:
 
 NewPage = Callable[..., "Page"]
 Shoot = Callable[["Page", str], Path]
-PHONE = 390
-POLICY = """package spacegate.max_duration
-
-deny contains msg if {
-    input.duration_minutes > data.max_minutes
-    msg := sprintf("At most %d minutes.", [data.max_minutes])
-}
-"""
-
-
-def sign_in(page: Page, account: str, email: str) -> None:
-    page.goto(f"/login?account={account}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/$"))
 
 
 def row_of(page: Page, text: str) -> Locator:
     return page.get_by_role("row").filter(has_text=text)
-
-
-def named(runtime: Runtime, person: Person, first: str, last: str) -> Person:
-    with transaction(runtime.sessions) as session:
-        user = session.get(User, person.user_id)
-        assert user is not None
-        user.first_name, user.last_name = first, last
-    return person
-
-
-def fits(page: Page) -> None:
-    """The page does not scroll sideways: the document is no wider than the screen (the
-    viewport as set, not `innerWidth`, which a phone widens to zoom out on a wide page)."""
-    screen = page.viewport_size
-    assert screen is not None
-    width, path = page.evaluate(
-        "() => [Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),"
-        " location.pathname]"
-    )
-    assert width <= screen["width"], f"{path} is {width} px wide on a {screen['width']} px screen"
 
 
 def pending_roles(runtime: Runtime, account_id: int, email: str) -> tuple[str, list[str]]:
@@ -361,96 +322,3 @@ def test_a_repository_syncs_on_connect_and_sync_shows_progress(
     page.get_by_role("button", name="Sync platform").click()
     expect(page.get_by_role("status")).to_contain_text("Synced platform at")
     expect(page.get_by_role("button", name="Sync platform")).to_be_enabled()
-
-
-# --- every console page: no sideways scroll at 390 px, and axe-clean at both widths ----------
-
-
-@dataclass(frozen=True)
-class Tour:
-    account: str
-    admin: Person
-    environment: str
-
-
-@pytest.fixture(scope="module")
-def tour(live_runtime: Runtime) -> Tour:
-    admin = named(
-        live_runtime, new_account(live_runtime, "everywhere", "ada@everywhere.example"), "Ada", "L"
-    )
-    dev = new_space(live_runtime, admin.account_id, "dev")
-    new_space(live_runtime, admin.account_id, "a-space-with-a-rather-long-name-for-phones")
-    for index, role in enumerate(("Space Admin", "Space Developer", "Space Member")):
-        person = new_user(live_runtime, admin.account_id, f"person-{index}@everywhere.example")
-        add_member(live_runtime, dev, person.user_id, role)
-    new_launchable(live_runtime, dev)
-    new_tag(live_runtime, admin.account_id, "team", possible_values=("red", "blue"))
-    new_policy(live_runtime, dev, "max-duration", source=POLICY, data={"max_minutes": 60})
-    environment = new_environment(live_runtime, dev, admin, name="long-running", cost_per_hour=0.75)
-    return Tour("everywhere", admin, environment)
-
-
-PAGES = (
-    "/",
-    "/admin",
-    "/admin/users",
-    "/admin/users/invite",
-    "/admin/roles",
-    "/admin/roles/new",
-    "/admin/spaces",
-    "/admin/spaces/dev/rename",
-    "/admin/spaces/dev/delete",
-    "/admin/cloudaccounts",
-    "/admin/cloudaccounts/new?provider=aws",
-    "/admin/cloudaccounts/kubernetes/new",
-    "/admin/tags",
-    "/admin/tags/new",
-    "/admin/audit",
-    "/profile",
-    "/spaces/dev",
-    "/spaces/dev/catalog",
-    "/spaces/dev/environments",
-    "/spaces/dev/environments/new?blueprint=web-app",
-    "/spaces/dev/blueprints",
-    "/spaces/dev/blueprints/platform/web-app/tags",
-    "/spaces/dev/repositories",
-    "/spaces/dev/cost",
-    "/spaces/dev/settings/users",
-    "/spaces/dev/settings/users/add",
-    "/spaces/dev/settings/tags",
-    "/spaces/dev/settings/policies",
-    "/spaces/dev/settings/policies/new",
-    "/spaces/nowhere",  # a 404 in the console's layout
-)
-
-
-@pytest.mark.parametrize("width", [1280, PHONE], ids=["laptop", "phone"])
-def test_every_console_page_fits_and_passes_axe(
-    new_page: NewPage, tour: Tour, axe: Axe, shoot: Shoot, width: int
-) -> None:
-    page = new_page(width=width)
-    sign_in(page, tour.account, tour.admin.email)
-    for path in (*PAGES, f"/spaces/dev/environments/{tour.environment}"):
-        response = page.goto(path)
-        assert response is not None and response.status in (200, 404), (path, response.status)
-        if width == PHONE:
-            fits(page)
-        axe.check(page)
-    page.goto("/spaces/nowhere")
-    # A refusal keeps the console around it: the menu and who is signed in.
-    expect(page.locator("nav#menu[aria-label=Main]")).to_have_count(1)  # folded on a phone
-    expect(page.locator(".usermenu")).to_contain_text("Ada L")
-    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
-    if width == PHONE:
-        for path, name in (
-            ("/admin/users", "phone-admin-users"),
-            ("/spaces/dev/settings/users", "phone-space-users"),
-        ):
-            page.goto(path)
-            shoot(page, name)
-    signed_out = new_page(width=width)
-    for path in ("/login", "/signup?secret=not-a-real-one"):
-        signed_out.goto(path)
-        if width == PHONE:
-            fits(signed_out)
-        axe.check(signed_out)
