@@ -940,6 +940,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         f"/spaces/{SPACE}/settings/users/remove", form={"email": VICTIM}
     ),
     # Console: Administration
+    ("GET", "/admin"): lambda w, me: Call("/admin"),
     ("GET", "/admin/users"): lambda w, me: Call("/admin/users"),
     ("POST", "/admin/users/role"): lambda w, me: Call(
         "/admin/users/role", form={"email": VICTIM, "account_role": CUSTOM_ACCOUNT_ROLE.name}
@@ -1180,6 +1181,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("GET", "/spaces/{space}/environments/{environment_id}"): lambda w, me: Call(
         f"/spaces/{SPACE}/environments/{_own_environment(w, me)}"
+    ),
+    ("GET", "/spaces/{space}/environments/{environment_id}/live"): lambda w, me: Call(
+        f"/spaces/{SPACE}/environments/{_own_environment(w, me)}/live"
     ),
     ("POST", "/spaces/{space}/environments/{environment_id}/end"): lambda w, me: Call(
         f"/spaces/{SPACE}/environments/{_own_environment(w, me)}/end", form={}

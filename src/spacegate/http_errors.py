@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
@@ -50,7 +51,7 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         if page is not None and for_page(request):
-            return page(request, exc.status_code, exc.name, exc.message)
+            return await run_in_threadpool(page, request, exc.status_code, exc.name, exc.message)
         return JSONResponse(
             error_body(exc.name, exc.message, **exc.details),
             status_code=exc.status_code,
@@ -64,7 +65,8 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
             for error in exc.errors()
         ]
         if page is not None and for_page(request):
-            return page(request, 422, "InvalidInput", " ".join(e["message"] for e in errors))
+            message = " ".join(e["message"] for e in errors)
+            return await run_in_threadpool(page, request, 422, "InvalidInput", message)
         return JSONResponse({"errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -76,7 +78,7 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
         }.get(exc.status_code, str(exc.detail))
         name = names.get(exc.status_code, "HttpError")
         if page is not None and for_page(request):
-            return page(request, exc.status_code, name, message)
+            return await run_in_threadpool(page, request, exc.status_code, name, message)
         return JSONResponse(
             error_body(name, message),
             status_code=exc.status_code,
@@ -96,7 +98,7 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
         log.exception("unhandled error", exc_info=exc)
         if page is not None and for_page(request):
             message = "Something went wrong on our side; it has been logged."
-            return page(request, 500, "InternalError", message)
+            return await run_in_threadpool(page, request, 500, "InternalError", message)
         return JSONResponse(
             error_body("InternalError", "Something went wrong on our side; it has been logged."),
             status_code=500,

@@ -100,15 +100,19 @@ def test_the_html_form_signs_up_with_the_chosen_roles(
         client, mail.secret, first_name="Dave", last_name="Smith", password=NEW_PASSWORD
     )
 
-    assert done.status_code == 201, done.text
-    assert "Welcome to acme" in done.text and "dave@example.com" in done.text
+    # Signed in at once, and in the space of the invitation.
+    assert done.status_code == 200, done.text
+    assert str(done.url).endswith("/spaces/dev")
+    assert "Welcome to acme, Dave Smith." in done.text
+    assert client.get("/profile").status_code == 200
     headers = login(client, "acme", "dave@example.com", NEW_PASSWORD)
     profile = client.get("/api/me", headers=headers).json()
     assert profile["account_role"] == "Admin"
     assert space_roles(profile) == {"dev": "Space Member"}
     again = client.get(f"/signup?secret={mail.secret}")
     assert again.status_code == 404
-    assert "This link does not work" in again.text
+    assert "This invitation was already accepted" in again.text
+    assert 'href="/login?account=acme">Sign in</a>' in again.text
 
 
 def test_the_html_form_shows_a_weak_password_and_creates_nothing(

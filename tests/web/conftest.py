@@ -25,6 +25,7 @@ import pytest
 from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from tests.invitations.support import SMTPServer, free_port
+from tests.web.axe import AXE_SCRIPT, NO_AXE, Axe
 from tests.web.live import CHROMIUM, NO_CHROMIUM, LiveServer
 
 if TYPE_CHECKING:
@@ -197,15 +198,20 @@ def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
 def new_page(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[..., Page]]:
     """`new_page()`: a page in a fresh browser profile (no cookies), pointed at the live
     server: one per person of a test; `new_page(javascript=False)` for one without
-    JavaScript, `new_page(server=...)` for another server. All are closed when the test
-    ends."""
+    JavaScript, `new_page(server=...)` for another server, `new_page(width=390)` for a
+    phone. All are closed when the test ends."""
     contexts: list[BrowserContext] = []
 
-    def open_page(*, javascript: bool = True, server: LiveServer | None = None) -> Page:
+    def open_page(
+        *, javascript: bool = True, server: LiveServer | None = None, width: int = 1280
+    ) -> Page:
+        phone = width < 600
         context = chromium.new_context(
             base_url=(server or live_server).url,
-            viewport={"width": 1280, "height": 800},
+            viewport={"width": width, "height": 844 if phone else 800},
             java_script_enabled=javascript,
+            is_mobile=phone,
+            has_touch=phone,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
@@ -229,3 +235,13 @@ def shoot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def axe() -> Iterator[Axe]:
+    """axe-core, to check pages; skips (saying how to install it) where it is missing."""
+    if not AXE_SCRIPT.exists():
+        pytest.skip(NO_AXE)
+    checker = Axe(AXE_SCRIPT.read_text())
+    yield checker
+    checker.write_report()

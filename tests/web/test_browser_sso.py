@@ -45,6 +45,12 @@ def sso_sign_in(page: Page, provider: Provider, account: str, sub: str) -> None:
     expect(page.get_by_role("navigation", name="Account")).to_be_visible()
 
 
+def admin_area(page: Page, name: str) -> None:
+    """Open an area of Administration: the menu's link, then the area's tab."""
+    main_nav(page).get_by_role("link", name="Administration").click()
+    page.get_by_role("navigation", name="Administration").get_by_role("link", name=name).click()
+
+
 def test_an_admin_connects_oidc_and_a_colleague_signs_in_with_sso(
     new_page: NewPage, live_runtime: Runtime, provider: Provider, shoot: Shoot
 ) -> None:
@@ -53,7 +59,7 @@ def test_an_admin_connects_oidc_and_a_colleague_signs_in_with_sso(
 
     page = new_page()
     sign_in(page, "initech", admin.email)
-    main_nav(page).get_by_role("link", name="Identity provider").click()
+    admin_area(page, "Identity provider")
     page.get_by_label("Issuer URL").fill(provider.issuer)
     page.get_by_label("Client id").fill(CLIENT_ID)
     page.get_by_label("Client secret").fill(CLIENT_SECRET)
@@ -64,7 +70,7 @@ def test_an_admin_connects_oidc_and_a_colleague_signs_in_with_sso(
     expect(page.locator("#idp-status")).to_contain_text(provider.issuer)
     shoot(page, "admin-identity-provider")
 
-    main_nav(page).get_by_role("link", name="Groups").click()
+    admin_area(page, "Groups")
     page.get_by_label("Name", exact=True).fill("Payroll team")
     page.get_by_label("Identity provider group").fill("payroll")
     page.get_by_role("button", name="Create group").click()

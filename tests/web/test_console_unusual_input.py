@@ -24,7 +24,7 @@ def test_a_flash_message_with_any_unicode_is_shown(client: TestClient, runtime: 
         client,
         "/admin/users/role",
         token,
-        {"email": "bob@example.com", "account_role": "Разработчик"},
+        {"email": "bob@example.com", "account_role": "Разработчик", "confirmed": "yes"},
     )
     assert changed.status_code == 303, changed.text
     page = client.get(changed.headers["location"])

@@ -43,7 +43,7 @@ def test_my_details_and_roles(client: TestClient, member: Person) -> None:
     details = text_of(page.text)
     assert "Email dana@example.com" in details
     assert "Account acme" in details
-    assert "Account role Member" in details
+    assert "Account role Account Member" in details
     assert "dev: Space Admin" in details
     assert [row[0] for row in _token_rows(page.text)] == ["(no name)"]
 

@@ -146,14 +146,10 @@ def test_a_space_member_launches_a_sandbox_from_the_catalog(
         client,
         "/spaces/dev/environments/new",
         token,
-        _launch_form(
-            **{
-                "inputs.hostname": "",
-            }
-        ),
+        _launch_form(**{"inputs.hostname": ""}),
     )
     assert missing.status_code == 422
-    assert "The input 'hostname' is required" in field_error(missing.text, "input-3")
+    assert field_error(missing.text, "input-3") == "Enter a value for hostname."
     assert 'value="demo"' in missing.text
     assert SECRET_INPUT not in missing.text
     bad_tag = submit(
@@ -180,8 +176,8 @@ def test_a_space_member_launches_a_sandbox_from_the_catalog(
     assert '<span class="status env-active" id="status">Active</span>' in page.text
     summary = _summary(page.text)
     assert summary["Owner"] == team.member.email
-    assert summary["Cost so far"].startswith("USD 0.")
-    assert "(USD 0.7500 an hour)" in summary["Cost so far"]
+    # One precision for every amount, to the cent; a few seconds' cost still shows.
+    assert re.match(r"(< USD 0\.01|USD 0\.\d\d) \(USD 0\.75 an hour\)$", summary["Cost so far"])
     inputs = {row[0][1]: row[1][1] for row in table_rows(page.text, "inputs")[1:]}
     assert inputs == {
         "image_tag": "latest",
@@ -196,12 +192,12 @@ def test_a_space_member_launches_a_sandbox_from_the_catalog(
         assert row[2][1] == "local"
         assert "team=red" in row[4][1] and "cost-center=rnd" in row[4][1]
         assert f"spacegate-owner-email={team.member.email}" in row[4][1]
-    assert [row[3][1] for row in resources] == ["0.2500", "0.5000"]
+    assert [row[3][1] for row in resources] == ["USD 0.25", "USD 0.50"]
     outputs = table_rows(page.text, "outputs")
     assert outputs[1][1][1] == "https://web.example.com/"
     assert "Executor log" not in page.text  # shown when it failed
     # The owner of a sandbox may end and extend it.
-    assert 'aria-label="End demo"' in page.text and 'name="end_time"' in page.text
+    assert ">End environment</button>" in page.text and 'name="end_time"' in page.text
 
     listing = client.get("/spaces/dev/environments")
     [header, row] = table_rows(listing.text, "environments")
@@ -217,7 +213,7 @@ def test_a_space_member_launches_a_sandbox_from_the_catalog(
     ]
     cells = [text for _, text in row]
     assert cells[:5] == ["demo", "web-app platform", team.member.email, "Active", "sandbox"]
-    assert cells[7].startswith("USD 0.")
+    assert re.match(r"(< USD 0\.01|USD 0\.\d\d)$", cells[7])
     assert "demo" in client.get("/spaces/dev/environments?show=mine").text
 
     # The Member cannot touch someone's production environment.
@@ -252,7 +248,7 @@ def test_a_space_member_launches_a_sandbox_from_the_catalog(
     assert "Ending demo" in _flash(_follow(client, ended))
     runtime.environments.wait_idle()
     page = client.get(f"/spaces/dev/environments/{environment_id}")
-    assert ">Ended</span>" in page.text and 'aria-label="End demo"' not in page.text
+    assert ">Ended</span>" in page.text and ">End environment</button>" not in page.text
     assert "demo" not in text_of(client.get("/spaces/dev/environments").text)
     ended_rows = table_rows(client.get("/spaces/dev/environments?show=ended").text, "environments")
     assert [row[0][1] for row in ended_rows[1:]] == ["demo"]
@@ -428,7 +424,7 @@ def test_a_failed_environment_shows_its_errors_and_log(
     log = re.search(r'<pre id="log" tabindex="0">(.*?)</pre>', page.text, re.S)
     assert log is not None and "[helm] app: timeout after 300s" in unescape(log.group(1))
     # A developer (Manage production environments) may end someone's sandbox.
-    assert 'aria-label="End broken"' in page.text
+    assert ">End environment</button>" in page.text
     assert client.get("/spaces/dev/environments/nope").status_code == 404
     assert client.get("/spaces/dev/environments", params={"show": "weird"}).status_code == 422
 
@@ -438,8 +434,8 @@ def test_a_failed_environment_shows_its_errors_and_log(
 
 def test_account_tags_in_administration(client: TestClient, team: Team) -> None:
     token = sign_in(client, team.admin.email)
-    home = client.get("/")
-    assert re.search(r'<a href="/admin/tags"[^>]*>Tags</a>', home.text)
+    administration = client.get("/admin")
+    assert re.search(r'<a href="/admin/tags"[^>]*>Tags</a>', administration.text)
     listing = client.get("/admin/tags")
     assert listing.status_code == 200
     assert 'aria-current="page">Tags</a>' in listing.text
@@ -695,7 +691,8 @@ def test_the_pages_in_a_browser(
     # Administration > Tags.
     page = new_page()
     _browser_sign_in(page, "orbit", admin.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tags").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Administration").click()
+    page.get_by_role("navigation", name="Administration").get_by_role("link", name="Tags").click()
     expect(page.get_by_role("heading", name="Tags", level=1)).to_be_visible()
     shoot(page, "admin-tags")
     page.get_by_role("link", name="New tag").click()
@@ -757,12 +754,8 @@ def test_the_pages_in_a_browser(
     reader.get_by_label("db_password").fill(SECRET_INPUT)
     reader.get_by_role("button", name="Launch", exact=True).click()
     expect(reader.get_by_role("status")).to_contain_text("Launching the sandbox demo")
-    for _ in range(100):
-        if reader.locator("#status").inner_text() == "Active":
-            break
-        reader.wait_for_timeout(100)
-        reader.reload()
-    expect(reader.locator("#status")).to_have_text("Active")
+    # Followed to Active by the page itself, without a reload.
+    expect(reader.locator("#status")).to_have_text("Active", timeout=30_000)
     expect(reader.locator("#resources")).to_contain_text("team=red")
     shoot(reader, "space-environment")
     assert SECRET_INPUT not in reader.content()

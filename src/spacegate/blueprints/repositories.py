@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from spacegate.audit import service as audit
@@ -129,6 +129,16 @@ def _counts(session: Session, ids: list[int]) -> dict[int, int]:
         .group_by(Blueprint.repository_id)
     )
     return {repository_id: count for repository_id, count in rows}
+
+
+def account_has_repositories(session: Session, account_id: int) -> bool:
+    """Whether any space of the account has connected a repository (one query, however
+    many spaces)."""
+    return bool(
+        session.scalar(
+            select(exists().where(Repository.space_id == Space.id, Space.account_id == account_id))
+        )
+    )
 
 
 def list_repositories(session: Session, space: Space) -> list[RepositoryView]:

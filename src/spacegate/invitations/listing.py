@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from spacegate.accounts.models import Account
+from spacegate.crypto import hash_secret
 from spacegate.db import utcnow
 from spacegate.invitations.models import Invitation, InvitationState
 from spacegate.invitations.terms import SpaceGrant, terms_of
@@ -97,3 +100,43 @@ def list_invitations(
         )
     more = len(invitations) == limit
     return InvitationPage(views, invitations[-1].id if more else None)
+
+
+def pending_invitations(session: Session, account_id: int) -> list[Invitation]:
+    """The account's pending, unexpired invitations, by email."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.account_id == account_id,
+                Invitation.state == InvitationState.PENDING.value,
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.email_key)
+        )
+    )
+
+
+LinkState = Literal["pending", "accepted", "revoked", "expired", "unknown"]
+
+
+def link_state(session: Session, secret: str) -> tuple[LinkState, str | None]:
+    """What became of an invitation link, for the page it opens: `pending` (it works),
+    `accepted`, `revoked`, `expired`, or `unknown`: never valid, or replaced (a resend
+    or a new invitation gives the address a new link, and the old one no longer opens).
+    With the account's name when the link is known."""
+    row = session.execute(
+        select(Invitation, Account.name)
+        .join(Account, Account.id == Invitation.account_id)
+        .where(Invitation.secret_hash == hash_secret(secret))
+    ).first()
+    if row is None:
+        return "unknown", None
+    invitation, account_name = row
+    states: dict[str, LinkState] = {
+        "pending": "pending",
+        "accepted": "accepted",
+        "revoked": "revoked",
+        "expired": "expired",
+    }
+    return states.get(status_of(invitation), "unknown"), account_name

@@ -97,8 +97,12 @@ def invite(
     emails: list[str],
     account_role: str | None,
     grants: list[SpaceGrant],
+    merge: bool = False,
 ) -> list[AddressResult]:
     """Invite each address; one result per address, in the order given.
+
+    An address with a pending invitation gets the new roles instead of its old ones, or,
+    with `merge`, added to them (`merged_grants`): re-inviting then never narrows it.
 
     The addresses are validated first, and the users and pending invitations they match
     are read in one query each. An address of a user, or of a pending invitation, is
@@ -140,7 +144,7 @@ def invite(
                     _apply_to_existing_user(session, access, plan, known[key])
                     outcome = "added"
                 else:
-                    _refresh(session, access, mailing, plan, pending[key])
+                    _refresh(session, access, mailing, plan, pending[key], merge=merge)
                     outcome = "refreshed"
             results[position] = AddressResult(email, outcome)
         except DomainError as error:
@@ -239,11 +243,21 @@ def _create(
 
 
 def _refresh(
-    session: Session, access: Access, mailing: Mailing, plan: _Plan, invitation: Invitation
+    session: Session,
+    access: Access,
+    mailing: Mailing,
+    plan: _Plan,
+    invitation: Invitation,
+    *,
+    merge: bool = False,
 ) -> None:
-    """A pending invitation invited again: the new roles, a new link, the email again."""
+    """A pending invitation invited again: the new roles (or, with `merge`, the old ones
+    and the new: `merge_plan`), a new link, the email again."""
     before = terms_of(session, invitation.account_id, [invitation])[invitation.id]
-    _apply_plan(invitation, plan)
+    if merge:
+        merge_plan(invitation, plan)
+    else:
+        _apply_plan(invitation, plan)
     invitation.invited_by = access.caller.email
     terms = _plan_terms(plan)
     send(session, mailing, invitation, terms)
@@ -350,3 +364,25 @@ def revoke(session: Session, access: Access, emails: list[str]) -> list[AddressR
         )
         results.append(AddressResult(invitation.email, "revoked"))
     return results
+
+
+def merge_plan(invitation: Invitation, plan: _Plan) -> None:
+    """A pending invitation's roles with those of a new one added: its account role
+    unless the new one names one; its spaces, each with the new role where the new one
+    names the space, and the new one's other spaces after them."""
+    if plan.account_role_given:
+        invitation.account_role = plan.account_role.builtin
+        invitation.account_custom_role_id = plan.account_role.custom_id
+    new = {grant.space_id: grant for grant in _grants(plan)}
+    kept = [
+        new.pop(grant.space_id)
+        if grant.space_id in new
+        else InvitationSpace(
+            space_id=grant.space_id,
+            space_name=grant.space_name,
+            role=grant.role,
+            custom_role_id=grant.custom_role_id,
+        )
+        for grant in invitation.grants
+    ]
+    invitation.grants = [*kept, *new.values()]

@@ -338,3 +338,9 @@ def set_status(session: Session, access: Access, email: str, status: UserStatus)
             after={"status": user.status},
         )
     return user
+
+
+def active_admin_count(session: Session, account_id: int) -> int:
+    """How many active Account Admins the account has, through groups too: rule 5 keeps
+    one at least, so a page offers no way to remove, deactivate or demote the last one."""
+    return len(active_admins(session, account_id).all)

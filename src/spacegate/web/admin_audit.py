@@ -16,8 +16,9 @@ from spacegate.audit import service
 from spacegate.audit.models import AuditEvent
 from spacegate.deps import SessionDep
 from spacegate.pagination import CursorQuery, decode_cursor, encode_cursor
-from spacegate.web.console import Console
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.templating import role_label
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -67,14 +68,23 @@ def as_text(value: Any) -> str:
 
 
 def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
-    """Each field of either side, in the order it was recorded."""
+    """Each field of either side, in the order it was recorded; an account role by the
+    seed's name (`Account Admin` for the stored `Admin`)."""
     before, after = before or {}, after or {}
     fields = list(before) + [key for key in after if key not in before]
+
+    def shown(key: str, value: Any) -> str:
+        return (
+            role_label(value)
+            if key == "account_role" and isinstance(value, str)
+            else (as_text(value))
+        )
+
     return [
         Change(
             key.replace("_", " "),
-            as_text(before[key]) if key in before else None,
-            as_text(after[key]) if key in after else None,
+            shown(key, before[key]) if key in before else None,
+            shown(key, after[key]) if key in after else None,
         )
         for key in fields
     ]
@@ -141,18 +151,18 @@ def audit_page(
             shown = {key: value for key, value in values.items() if value}
             older = urlencode({**shown, "cursor": encode_cursor(events[-1].id)})
     newest = urlencode({key: value for key, value in values.items() if value})
-    return Console.of(session, access).page(
+    return page(
         request,
+        session,
+        access,
         "admin_audit.html",
-        {
-            "nav": "audit",
-            "values": values,
-            "errors": errors,
-            "rows": rows,
-            "older": older,
-            "newest": newest if cursor else None,
-            "filtered": any(values.values()),
-            "page_size": PAGE_SIZE,
-        },
         status_code=422 if errors else 200,
+        nav="audit",
+        values=values,
+        errors=errors,
+        rows=rows,
+        older=older,
+        newest=newest if cursor else None,
+        filtered=any(values.values()),
+        page_size=PAGE_SIZE,
     )

@@ -3,6 +3,7 @@ built-in and custom role as a column, and the custom-role editor (rule 7)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -13,12 +14,14 @@ from spacegate.access.requires import Administration, CreateRoles
 from spacegate.authz import CATALOG, Level, PermissionSpec
 from spacegate.authz.catalog import permissions_allowed_for_level
 from spacegate.deps import SessionDep
-from spacegate.errors import Conflict, DomainError, InvalidInput, RoleInUse
+from spacegate.errors import Conflict, DomainError, InvalidInput
 from spacegate.grants.context import Access
 from spacegate.names import clean_name
 from spacegate.roles import service
-from spacegate.web.console import Console
+from spacegate.web.confirm import ConfirmedField, ask, confirmed
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import Refusal, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -73,15 +76,15 @@ def _role_url(name: str) -> str:
 @router.get("/roles")
 def roles_page(request: Request, access: Administration, session: SessionDep) -> Response:
     roles = service.list_roles(session, access.caller.account_id)
-    return Console.of(session, access).page(
+    return page(
         request,
+        session,
+        access,
         "admin_roles.html",
-        {
-            "nav": "roles",
-            "roles": roles,
-            "custom_roles": [role for role in roles if role.builtin is None],
-            "groups": permission_groups(),
-        },
+        nav="roles",
+        roles=roles,
+        custom_roles=[role for role in roles if role.builtin is None],
+        groups=permission_groups(),
     )
 
 
@@ -97,23 +100,23 @@ def _form_page(
     status_code: int = 200,
 ) -> Response:
     """The editor: `role` None for a new role, else the custom role being edited."""
-    return Console.of(session, access).page(
+    return page(
         request,
+        session,
+        access,
         "admin_role_form.html",
-        {
-            "nav": "roles",
-            "role": role,
-            "levels": list(Level),
-            "groups": permission_groups(form.level),
-            "templates": service.list_roles(session, access.caller.account_id),
-            "values": form,
-            "checked": set(form.permissions),
-            "errors": errors or {},
-            "refusal": refusal,
-            "assignments": refusal.details.get("assignments", []) if refusal else [],
-            "action": _role_url(role.name) if role else "/admin/roles/new",
-        },
         status_code=status_code,
+        nav="roles",
+        role=role,
+        levels=list(Level),
+        groups=permission_groups(form.level),
+        templates=service.list_roles(session, access.caller.account_id),
+        values=form,
+        checked=set(form.permissions),
+        errors=errors or {},
+        refusal=refusal,
+        assignments=refusal.details.get("assignments", []) if refusal else [],
+        action=_role_url(role.name) if role else "/admin/roles/new",
     )
 
 
@@ -125,10 +128,32 @@ def _name_error(name: str) -> dict[str, str]:
     return {}
 
 
-def _field_errors(error: DomainError) -> dict[str, str]:
-    """Which field a service's refusal is about, once the name has passed `_name_error`:
-    a clash of names is the name's; anything else is about the ticked permissions."""
-    return {"name" if isinstance(error, Conflict) else "permissions": error.message}
+def _redisplay(
+    request: Request,
+    access: Access,
+    session: SessionDep,
+    form: RoleForm,
+    role: service.RoleRef | None,
+) -> Callable[[Refusal], Response]:
+    """The editor again after a refusal, at the field it names; one that names none is
+    about the ticked permissions, or (a clash of names) about the name."""
+
+    def redisplay(refusal: Refusal) -> Response:
+        errors = refusal.errors
+        if "form" in errors:
+            field = "name" if isinstance(refusal.error, Conflict) else "permissions"
+            errors = {field: errors["form"]}
+        return _form_page(
+            request,
+            access,
+            session,
+            form,
+            role=role,
+            errors=errors,
+            status_code=refusal.status_code,
+        )
+
+    return redisplay
 
 
 @router.get("/roles/new")
@@ -166,25 +191,26 @@ def create_role(
     permissions: PermissionsField = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     form = RoleForm(name, description, level, template, tuple(permissions))
-    errors, status = _name_error(name), 422
-    if not errors:
-        try:
-            # The ticked boxes are the whole set: the template only pre-ticked them.
-            role = service.create_role(
-                session,
-                access,
-                name=name,
-                description=description,
-                level=level,
-                permissions=permissions,
-                template=None,
-            )
-        except DomainError as error:
-            session.rollback()
-            errors, status = _field_errors(error), error.status_code
-        else:
-            return redirect("/admin/roles", flash=f"Created the {level.value} role {role.name}.")
-    return _form_page(request, access, session, form, role=None, errors=errors, status_code=status)
+    errors = _name_error(name)
+    if errors:
+        return _form_page(request, access, session, form, role=None, errors=errors, status_code=422)
+    role = submit(
+        session,
+        # The ticked boxes are the whole set: the template only pre-ticked them.
+        lambda: service.create_role(
+            session,
+            access,
+            name=name,
+            description=description,
+            level=level,
+            permissions=permissions,
+            template=None,
+        ),
+        _redisplay(request, access, session, form, None),
+    )
+    if isinstance(role, Response):
+        return role
+    return redirect("/admin/roles", flash=f"Created the {level.value} role {role.name}.")
 
 
 def _custom_role(session: SessionDep, access: Access, name: str) -> service.RoleRef:
@@ -216,42 +242,57 @@ def update_role(
 ) -> Response:
     role = _custom_role(session, access, name)
     form = RoleForm(new_name, description, role.level, "", tuple(permissions))
-    errors, status = _name_error(new_name), 422
-    if not errors:
-        try:
-            updated = service.update_role(
-                session,
-                access,
-                name,
-                name=new_name,
-                description=description,
-                permissions=permissions,
-            )
-        except DomainError as error:
-            session.rollback()
-            errors, status = _field_errors(error), error.status_code
-        else:
-            return redirect("/admin/roles", flash=f"Saved the role {updated.name}.")
-    return _form_page(request, access, session, form, role=role, errors=errors, status_code=status)
+    errors = _name_error(new_name)
+    if errors:
+        return _form_page(request, access, session, form, role=role, errors=errors, status_code=422)
+    updated = submit(
+        session,
+        lambda: service.update_role(
+            session, access, name, name=new_name, description=description, permissions=permissions
+        ),
+        _redisplay(request, access, session, form, role),
+    )
+    if isinstance(updated, Response):
+        return updated
+    return redirect("/admin/roles", flash=f"Saved the role {updated.name}.")
 
 
 @router.post("/roles/{name}/delete")
 def delete_role(
-    request: Request, name: RoleName, access: CreateRoles, session: SessionDep
+    request: Request,
+    name: RoleName,
+    access: CreateRoles,
+    session: SessionDep,
+    confirmed_: ConfirmedField = "",
 ) -> Response:
     role = _custom_role(session, access, name)
-    try:
-        service.delete_role(session, access, name)
-    except RoleInUse as error:
-        # Rule 7: refused while assigned; the editor lists where, so it can be fixed.
-        session.rollback()
-        return _form_page(
+    if not confirmed(confirmed_):
+        return ask(
+            request,
+            session,
+            access,
+            nav="roles",
+            title=f"Delete the role {role.name}?",
+            question="A role still given to someone cannot be deleted; you will be told where.",
+            action=f"{_role_url(role.name)}/delete",
+            fields={},
+            button="Delete role",
+            cancel=_role_url(role.name),
+        )
+    # Rule 7: refused while assigned (RoleInUse); the editor lists where, so it can be fixed.
+    done = submit(
+        session,
+        lambda: service.delete_role(session, access, name),
+        lambda refusal: _form_page(
             request,
             access,
             session,
             RoleForm.of(role),
             role=role,
-            refusal=error,
-            status_code=error.status_code,
-        )
+            refusal=refusal.error,
+            status_code=refusal.status_code,
+        ),
+    )
+    if isinstance(done, Response):
+        return done
     return redirect("/admin/roles", flash=f"Deleted the role {role.name}.")

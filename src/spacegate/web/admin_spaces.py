@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from spacegate.access.guard import SpaceAccess
 from spacegate.access.requires import Administration, CreateSpaces, ManageSpace
 from spacegate.deps import SessionDep
-from spacegate.errors import DomainError
 from spacegate.grants.context import Access
 from spacegate.spaces import service
-from spacegate.web.console import Console
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import Refusal, back_to, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -25,10 +25,10 @@ NameField = Annotated[str, Form(max_length=200)]
 ColorField = Annotated[str, Form(max_length=16)]
 
 
-def _form_errors(error: DomainError, color: str) -> dict[str, str]:
-    """The field a refusal is about: the color when it is not one of ours (the select
-    offers only those), the name otherwise (empty, too long, or taken)."""
-    return {"color" if color not in service.COLORS else "name": error.message}
+def _field(color: str) -> str:
+    """The field a refusal that names none is about: the color when it is not one of
+    ours (the select offers only those), the name otherwise (empty, too long, taken)."""
+    return "color" if color not in service.COLORS else "name"
 
 
 def _spaces_page(
@@ -37,21 +37,18 @@ def _spaces_page(
     session: SessionDep,
     *,
     values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
-    console = Console.of(session, access)
-    return console.page(
+    return page(
         request,
+        session,
+        access,
         "admin_spaces.html",
-        {
-            "nav": "spaces",
-            "spaces": console.spaces,
-            "colors": service.COLORS,
-            "values": values or {"color": service.COLORS[0]},
-            "errors": errors or {},
-        },
-        status_code=status_code,
+        status_code=refusal.status_code if refusal else 200,
+        nav="spaces",
+        colors=service.COLORS,
+        values=values or {"color": service.COLORS[0]},
+        errors=refusal.errors if refusal else {},
     )
 
 
@@ -68,18 +65,16 @@ def create_space(
     name: NameField,
     color: ColorField = service.COLORS[0],
 ) -> Response:
-    try:
-        space = service.create_space(session, access, name=name, color=color, icon=None)
-    except DomainError as error:
-        session.rollback()
-        return _spaces_page(
-            request,
-            access,
-            session,
-            values={"name": name, "color": color},
-            errors=_form_errors(error, color),
-            status_code=error.status_code,
-        )
+    space = submit(
+        session,
+        lambda: service.create_space(session, access, name=name, color=color, icon=None),
+        lambda refusal: _spaces_page(
+            request, access, session, values={"name": name, "color": color}, refusal=refusal
+        ),
+        default=_field(color),
+    )
+    if isinstance(space, Response):
+        return space
     return redirect("/admin/spaces", flash=f"Created the space {space.name}.")
 
 
@@ -90,24 +85,24 @@ def _space_page(
     template: str,
     *,
     values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
     **extra: object,
 ) -> Response:
     space = access.space
-    return Console.of(session, access).page(
+    return page(
         request,
+        session,
+        access,
         template,
-        {
-            "nav": "spaces",
-            "target": space,
-            "target_url": f"/admin/spaces/{quote(space.name, safe='')}",
-            "colors": service.COLORS,
-            "values": values or {"name": space.name, "color": space.color},
-            "errors": errors or {},
-            **extra,
-        },
-        status_code=status_code,
+        status_code=refusal.status_code if refusal else 200,
+        space=None,  # an Administration page about the space, not one of the space's
+        nav="spaces",
+        target=space,
+        target_url=f"/admin/spaces/{quote(space.name, safe='')}",
+        colors=service.COLORS,
+        values=values or {"name": space.name, "color": space.color},
+        errors=refusal.errors if refusal else {},
+        **extra,
     )
 
 
@@ -125,21 +120,23 @@ def rename(
     color: ColorField = "",
 ) -> Response:
     old = access.space.name
-    try:
-        space = service.update_space(
+    space = submit(
+        session,
+        lambda: service.update_space(
             session, access, access.space, name=name, color=color or None, icon=None
-        )
-    except DomainError as error:
-        session.rollback()
-        return _space_page(
+        ),
+        lambda refusal: _space_page(
             request,
             access,
             session,
             "admin_space_rename.html",
             values={"name": name, "color": color},
-            errors=_form_errors(error, color or service.COLORS[0]),
-            status_code=error.status_code,
-        )
+            refusal=refusal,
+        ),
+        default=_field(color or service.COLORS[0]),
+    )
+    if isinstance(space, Response):
+        return space
     done = f"Renamed the space {old} to {space.name}." if space.name != old else "Saved."
     return redirect("/admin/spaces", flash=done)
 
@@ -153,5 +150,11 @@ def delete_confirmation(request: Request, access: ManageSpace, session: SessionD
 @router.post("/spaces/{space}/delete")
 def delete(access: ManageSpace, session: SessionDep) -> Response:
     name = access.space.name
-    service.delete_space(session, access, access.space)
+    done = submit(
+        session,
+        lambda: service.delete_space(session, access, access.space),
+        back_to("/admin/spaces"),
+    )
+    if isinstance(done, Response):
+        return done
     return redirect("/admin/spaces", flash=f"Deleted the space {name} and its memberships.")

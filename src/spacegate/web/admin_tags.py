@@ -5,7 +5,7 @@ definitions."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
@@ -13,15 +13,14 @@ from sqlalchemy.orm import Session
 
 from spacegate.access.requires import ManageAccountTags
 from spacegate.deps import SessionDep
-from spacegate.errors import DomainError
 from spacegate.grants.context import Access
 from spacegate.names import unix_newlines
 from spacegate.tags import rules as tag_rules
 from spacegate.tags import service
 from spacegate.tags.models import TagDefinition
-from spacegate.web.console import Console
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import form_errors
+from spacegate.web.forms import Refusal, back_to, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -38,20 +37,6 @@ SCOPE_HINTS = {
 MAX_POSSIBLE_TEXT = tag_rules.MAX_POSSIBLE_VALUES * (tag_rules.MAX_VALUE + 2)
 
 
-def _page(
-    request: Request,
-    access: Access,
-    session: Session,
-    template: str,
-    *,
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
-    return Console.of(session, access).page(
-        request, template, {"nav": "tags", **context}, status_code=status_code
-    )
-
-
 def _list_page(
     request: Request,
     access: Access,
@@ -63,11 +48,12 @@ def _list_page(
 ) -> Response:
     account_id = access.caller.account_id
     limit = service.get_limit(session, account_id)
-    return _page(
+    return page(
         request,
-        access,
         session,
+        access,
         "admin_tags.html",
+        nav="tags",
         status_code=status_code,
         tags=service.list_tags(session, account_id),
         limit=limit,
@@ -96,18 +82,21 @@ def set_limit(
         return _list_page(
             request, access, session, limit_value=value, errors={"limit": message}, status_code=422
         )
-    try:
-        view = service.set_limit(session, access, int(text))
-    except DomainError as error:
-        session.rollback()
-        return _list_page(
+    view = submit(
+        session,
+        lambda: service.set_limit(session, access, int(text)),
+        lambda refusal: _list_page(
             request,
             access,
             session,
             limit_value=value,
-            errors={"limit": error.message},
-            status_code=error.status_code,
-        )
+            errors=refusal.errors,
+            status_code=refusal.status_code,
+        ),
+        default="limit",
+    )
+    if isinstance(view, Response):
+        return view
     return redirect(
         LIST_URL, flash=f"The account may now define up to {view.limit} tags ({view.used} in use)."
     )
@@ -139,10 +128,6 @@ def _values(tag: TagDefinition | None) -> dict[str, str]:
     }
 
 
-def _errors(error: DomainError) -> dict[str, str]:
-    return form_errors(error)  # no field: the limit, values a change would strand
-
-
 def _form_page(
     request: Request,
     access: Access,
@@ -150,18 +135,20 @@ def _form_page(
     tag: TagDefinition | None,
     *,
     values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
-    return _page(
+    """The form of a new tag (`tag` None) or of `tag`; a refusal that names no field
+    (the limit, values a change would strand) is shown above the form."""
+    return page(
         request,
-        access,
         session,
+        access,
         "admin_tag_form.html",
-        status_code=status_code,
+        status_code=refusal.status_code if refusal else 200,
+        nav="tags",
         tag=tag,
         values=values or _values(tag),
-        errors=errors or {},
+        errors=refusal.errors if refusal else {},
         scopes=[(scope.value, SCOPE_HINTS[scope]) for scope in tag_rules.Scope],
         action=f"{LIST_URL}/{quote(tag.name, safe='')}/edit" if tag else f"{LIST_URL}/new",
     )
@@ -191,8 +178,16 @@ def create_tag(
     possible_values: PossibleField = "",
 ) -> Response:
     description = unix_newlines(description)
-    try:
-        tag = service.create_tag(
+    values = {
+        "name": name,
+        "value": value,
+        "scope": scope,
+        "description": description,
+        "possible_values": possible_values,
+    }
+    tag = submit(
+        session,
+        lambda: service.create_tag(
             session,
             access,
             name=name,
@@ -200,25 +195,11 @@ def create_tag(
             scope=scope,
             description=description,
             possible_values=_possible(possible_values),
-        )
-    except DomainError as error:
-        session.rollback()
-        values = {
-            "name": name,
-            "value": value,
-            "scope": scope,
-            "description": description,
-            "possible_values": possible_values,
-        }
-        return _form_page(
-            request,
-            access,
-            session,
-            None,
-            values=values,
-            errors=_errors(error),
-            status_code=error.status_code,
-        )
+        ),
+        lambda refusal: _form_page(request, access, session, None, values=values, refusal=refusal),
+    )
+    if isinstance(tag, Response):
+        return tag
     return redirect(LIST_URL, flash=f"Defined the tag {tag.name} (scope {tag.scope}).")
 
 
@@ -244,8 +225,16 @@ def update_tag(
 ) -> Response:
     service.get_tag(session, access.caller.account_id, name)  # 404 first
     description = unix_newlines(description)
-    try:
-        tag = service.update_tag(
+    values = {
+        "name": new_name,
+        "value": value,
+        "scope": scope,
+        "description": description,
+        "possible_values": possible_values,
+    }
+    tag = submit(
+        session,
+        lambda: service.update_tag(
             session,
             access,
             name,
@@ -254,32 +243,27 @@ def update_tag(
             scope=scope,
             description=description,
             possible_values=_possible(possible_values),
-        )
-    except DomainError as error:
-        session.rollback()
-        values = {
-            "name": new_name,
-            "value": value,
-            "scope": scope,
-            "description": description,
-            "possible_values": possible_values,
-        }
-        return _form_page(
+        ),
+        lambda refusal: _form_page(
             request,
             access,
             session,
             service.get_tag(session, access.caller.account_id, name),
             values=values,
-            errors=_errors(error),
-            status_code=error.status_code,
-        )
+            refusal=refusal,
+        ),
+    )
+    if isinstance(tag, Response):
+        return tag
     return redirect(LIST_URL, flash=f"Saved the tag {tag.name}.")
 
 
 @router.post("/tags/{name}/delete")
 def delete_tag(name: TagName, access: ManageAccountTags, session: SessionDep) -> Response:
     shown = service.get_tag(session, access.caller.account_id, name).name
-    service.delete_tag(session, access, name)
+    done = submit(session, lambda: service.delete_tag(session, access, name), back_to(LIST_URL))
+    if isinstance(done, Response):
+        return done
     return redirect(
         LIST_URL, flash=f"Deleted the tag {shown} with its values in spaces and on blueprints."
     )

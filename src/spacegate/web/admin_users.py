@@ -1,10 +1,11 @@
-"""Administration > Users: the user list, account roles and status, Invite User (the
-seed's "Invite Users to Torque") and the pending invitations."""
+"""Administration > Users: the user list, account roles and status, and the pending
+invitations. A role is changed with its own Save button (never on change), after a
+question when it gives more than the user had; removing a user or revoking an
+invitation asks first; nobody is offered to deactivate or remove themselves or the
+last Account Admin. Invite User is `admin_invite`."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
@@ -12,26 +13,28 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from spacegate.access.requires import Administration, InviteUsers, ManageAccountUsers
 from spacegate.authz import Level
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.grants.context import Access
 from spacegate.invitations import listing as invitation_listing
 from spacegate.invitations import mailing as invitation_mailing
 from spacegate.invitations import service as invitations
-from spacegate.invitations import terms as invitation_terms
-from spacegate.roles.service import list_roles
+from spacegate.roles.service import find_role, list_roles
 from spacegate.spaces import service as spaces
 from spacegate.users import service as users
 from spacegate.users.models import UserStatus
-from spacegate.web.console import Console
+from spacegate.web import admin_invite
+from spacegate.web.confirm import ConfirmedField, ask, confirmed, gained, raising
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.templating import redirect
+from spacegate.web.forms import back_to, submit
+from spacegate.web.templating import redirect, role_label
 
-router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+router.include_router(admin_invite.router)
 
-SPACE_ROWS = 3
-_SEPARATORS = re.compile(r"[\s,;]+")
+LIST_URL = "/admin/users"
+EmailField = Annotated[str, Form(max_length=254)]
 
 
-@router.get("/users")
+@router.get("/admin/users")
 def users_page(
     request: Request,
     access: Administration,
@@ -40,141 +43,133 @@ def users_page(
 ) -> Response:
     account_id = access.caller.account_id
     found = users.list_users(session, account_id, query=q, limit=500, after_id=None)
-    return Console.of(session, access).page(
+    views = spaces.user_views(session, account_id, found)
+    roles = list_roles(session, account_id, Level.ACCOUNT)
+    by_name = {role.name: role for role in roles}
+    return page(
         request,
+        session,
+        access,
         "admin_users.html",
-        {
-            "nav": "users",
-            "q": q,
-            "users": spaces.user_views(session, account_id, found),
-            "account_roles": list_roles(session, account_id, Level.ACCOUNT),
-            "invitations": invitation_listing.list_invitations(
-                session, account_id, status=None, space_name=None
-            ).views,
-        },
+        nav="users",
+        q=q,
+        users=views,
+        me=access.caller.email.lower(),
+        last_admin=users.active_admin_count(session, account_id) <= 1,
+        account_roles=roles,
+        raising={v.user.email: raising(roles, by_name.get(v.account_role)) for v in views},
+        invitations=invitation_listing.list_invitations(
+            session, account_id, status=None, space_name=None
+        ).views,
     )
 
 
-@router.post("/users/role")
+def _back(email: str, session: SessionDep, account_id: int) -> str:
+    """The list, at the row of `email` (its role field keeps the focus)."""
+    user = users.find_user(session, account_id, email)
+    return f"{LIST_URL}#account-role-{user.id}" if user else LIST_URL
+
+
+@router.post("/admin/users/role")
 def change_account_role(
+    request: Request,
     access: ManageAccountUsers,
     session: SessionDep,
-    email: Annotated[str, Form(max_length=254)],
+    email: EmailField,
     account_role: Annotated[str, Form(max_length=200)],
+    confirmed_: ConfirmedField = "",
 ) -> Response:
-    users.set_account_role(session, access, email, account_role)
-    return redirect("/admin/users", flash=f"{email} is now {account_role}.")
+    account_id = access.caller.account_id
+    user = users.get_user(session, account_id, email)
+    current = find_role(
+        session, account_id, spaces.user_views(session, account_id, [user])[0].account_role
+    )
+    wanted = find_role(session, account_id, account_role)
+    if wanted and wanted.name in raising([wanted], current) and not confirmed(confirmed_):
+        return ask(
+            request,
+            session,
+            access,
+            nav="users",
+            title=f"Make {user.email} {role_label(wanted.name)}?",
+            question=f"{user.email} will be able to do more than as "
+            f"{role_label(current.name if current else '')}:",
+            details=gained(wanted, current),
+            action=f"{LIST_URL}/role",
+            fields={"email": user.email, "account_role": wanted.name},
+            button=f"Make {role_label(wanted.name)}",
+            cancel=LIST_URL,
+            danger=False,
+        )
+    back = _back(email, session, account_id)
+    done = submit(
+        session,
+        lambda: users.set_account_role(session, access, email, account_role),
+        back_to(back),
+    )
+    if isinstance(done, Response):
+        return done
+    return redirect(back, flash=f"{email} is now {role_label(account_role)}.")
 
 
-@router.post("/users/status")
+@router.post("/admin/users/status")
 def change_status(
     access: ManageAccountUsers,
     session: SessionDep,
-    email: Annotated[str, Form(max_length=254)],
+    email: EmailField,
     value: Annotated[UserStatus, Form()],
 ) -> Response:
-    users.set_status(session, access, email, value)
-    done = "deactivated" if value is UserStatus.INACTIVE else "reactivated"
-    return redirect("/admin/users", flash=f"{email} is {done}.")
-
-
-@router.post("/users/remove")
-def remove_user(
-    access: ManageAccountUsers, session: SessionDep, email: Annotated[str, Form(max_length=254)]
-) -> Response:
-    users.remove_user(session, access, email)
-    return redirect("/admin/users", flash=f"{email} was removed from the account.")
-
-
-def _invite_page(
-    request: Request,
-    access: Access,
-    session: SessionDep,
-    *,
-    values: Mapping[str, object] | None = None,
-    errors: dict[str, str] | None = None,
-    results: list[invitations.AddressResult] | None = None,
-    status_code: int = 200,
-) -> Response:
-    account_id = access.caller.account_id
-    console = Console.of(session, access)
-    return console.page(
-        request,
-        "admin_invite.html",
-        {
-            "nav": "users",
-            "rows": SPACE_ROWS,
-            "spaces": console.spaces,
-            "space_roles": list_roles(session, account_id, Level.SPACE),
-            "values": values or {},
-            "errors": errors or {},
-            "results": results,
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/users/invite")
-def invite_form(request: Request, access: InviteUsers, session: SessionDep) -> Response:
-    return _invite_page(request, access, session)
-
-
-@router.post("/users/invite")
-def invite(
-    request: Request,
-    access: InviteUsers,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    emails: Annotated[list[str], Form(max_length=1000)] = [],  # noqa: B006 (FastAPI copies defaults)
-    account_role: Annotated[str | None, Form(max_length=20)] = None,
-    space_name: Annotated[list[str], Form(max_length=SPACE_ROWS)] = [],  # noqa: B006
-    space_role: Annotated[list[str], Form(max_length=SPACE_ROWS)] = [],  # noqa: B006
-) -> Response:
-    addresses = [part for field in emails for part in _SEPARATORS.split(field) if part]
-    values = {
-        "emails": ", ".join(addresses),
-        "account_role": account_role,
-        "space_names": space_name,
-        "space_roles": space_role,
-    }
-    if not addresses:
-        return _invite_page(
-            request,
-            access,
-            session,
-            values=values,
-            errors={"emails": "Enter at least one email address."},
-            status_code=422,
-        )
-    grants = [
-        invitation_terms.SpaceGrant(name, role)
-        for name, role in zip(space_name, space_role, strict=False)
-        if name
-    ]
-    results = invitations.invite(
+    back = _back(email, session, access.caller.account_id)
+    done = submit(
         session,
-        access,
-        invitation_mailing.mailing_for(session, access, runtime.box, runtime.settings),
-        emails=addresses,
-        account_role="Admin" if account_role == "Admin" else None,
-        grants=grants,
+        lambda: users.set_status(session, access, email, value),
+        back_to(back),
     )
-    if all(r.result != "error" for r in results):
-        sent = sum(1 for r in results if r.result in ("invited", "refreshed"))
-        added = sum(1 for r in results if r.result == "added")
-        return redirect(
-            "/admin/users",
-            flash=f"Invitations sent: {sent}. Existing users given the roles: {added}.",
+    if isinstance(done, Response):
+        return done
+    what = "deactivated: they can no longer sign in" if value is UserStatus.INACTIVE else "active"
+    return redirect(back, flash=f"{email} is {what}.")
+
+
+@router.post("/admin/users/remove")
+def remove_user(
+    request: Request,
+    access: ManageAccountUsers,
+    session: SessionDep,
+    email: EmailField,
+    confirmed_: ConfirmedField = "",
+) -> Response:
+    user = users.get_user(session, access.caller.account_id, email)
+    if not confirmed(confirmed_):
+        return ask(
+            request,
+            session,
+            access,
+            nav="users",
+            title=f"Remove {user.email}?",
+            question=f"{user.display_name} loses every role in the account and its spaces, "
+            "and is signed out. To let them back in, invite them again.",
+            action=f"{LIST_URL}/remove",
+            fields={"email": user.email},
+            button="Remove user",
+            cancel=LIST_URL,
         )
-    return _invite_page(request, access, session, values=values, results=results, status_code=422)
+    done = submit(
+        session,
+        lambda: users.remove_user(session, access, email),
+        back_to(LIST_URL),
+    )
+    if isinstance(done, Response):
+        return done
+    return redirect(LIST_URL, flash=f"{email} was removed from the account.")
 
 
-@router.post("/invitations/resend")
+@router.post("/admin/invitations/resend")
 def resend(
     access: InviteUsers,
     session: SessionDep,
     runtime: RuntimeDep,
-    email: Annotated[str, Form(max_length=254)],
+    email: EmailField,
 ) -> Response:
     result = invitations.resend(
         session,
@@ -182,16 +177,33 @@ def resend(
         invitation_mailing.mailing_for(session, access, runtime.box, runtime.settings),
         [email],
     )[0]
-    return redirect(
-        "/admin/users", flash=result.message or f"The invitation to {email} was sent again."
-    )
+    if result.result == "error":
+        return redirect(LIST_URL, flash=result.message or "", refused=True)
+    return redirect(LIST_URL, flash=f"The invitation to {email} was sent again, with a new link.")
 
 
-@router.post("/invitations/revoke")
+@router.post("/admin/invitations/revoke")
 def revoke(
-    access: InviteUsers, session: SessionDep, email: Annotated[str, Form(max_length=254)]
+    request: Request,
+    access: InviteUsers,
+    session: SessionDep,
+    email: EmailField,
+    confirmed_: ConfirmedField = "",
 ) -> Response:
+    if not confirmed(confirmed_):
+        return ask(
+            request,
+            session,
+            access,
+            nav="users",
+            title=f"Revoke the invitation to {email}?",
+            question="Its link stops working at once. You can invite the address again later.",
+            action="/admin/invitations/revoke",
+            fields={"email": email},
+            button="Revoke invitation",
+            cancel=f"{LIST_URL}#invitations",
+        )
     result = invitations.revoke(session, access, [email])[0]
-    return redirect(
-        "/admin/users", flash=result.message or f"The invitation to {email} was revoked."
-    )
+    if result.result == "error":
+        return redirect(LIST_URL, flash=result.message or "", refused=True)
+    return redirect(f"{LIST_URL}#invitations", flash=f"The invitation to {email} was revoked.")

@@ -11,12 +11,21 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from spacegate.access.guard import SpaceAccess
 from spacegate.authz import Permission
 from spacegate.grants.context import Access
 from spacegate.spaces.models import Space
 from spacegate.spaces.service import visible_spaces
 from spacegate.users.models import User
 from spacegate.users.service import get_user
+from spacegate.web.navigation import (
+    ADMIN_AREAS,
+    SETTINGS_SECTIONS,
+    SPACE_SECTIONS,
+    Link,
+    served_paths,
+    space_url,
+)
 from spacegate.web.templating import render
 
 
@@ -38,6 +47,40 @@ class Console:
     def may(self, permission: str, space: Space | None = None) -> bool:
         return self.access.has(Permission(permission), space.id if space else None)
 
+    def may_any(self, permissions: tuple[str, ...], space: Space | None = None) -> bool:
+        return any(self.may(permission, space) for permission in permissions)
+
+    def admin_links(self, request: Request) -> list[Link]:
+        """The Administration tabs this user may open, of the areas the app serves."""
+        if not self.can_admin:
+            return []
+        served = served_paths(request.app)
+        return [
+            Link(area.key, area.title, area.path, area.summary)
+            for area in ADMIN_AREAS
+            if area.path in served and (not area.permissions or self.may_any(area.permissions))
+        ]
+
+    def space_links(self, space: Space) -> list[Link]:
+        """The space's tabs this user may open, Settings last (at its first page they
+        may open)."""
+        links = [
+            Link(section.key, section.title, space_url(space.name, section.path))
+            for section in SPACE_SECTIONS
+            if self.may_any(section.permissions, space)
+        ]
+        settings = self.settings_links(space)
+        if settings:
+            links.append(Link("settings", "Settings", settings[0].url))
+        return links
+
+    def settings_links(self, space: Space) -> list[Link]:
+        return [
+            Link(section.key, section.title, space_url(space.name, section.path))
+            for section in SETTINGS_SECTIONS
+            if self.may_any(section.permissions, space)
+        ]
+
     def page(
         self,
         request: Request,
@@ -46,6 +89,24 @@ class Console:
         *,
         status_code: int = 200,
     ) -> HTMLResponse:
-        return render(
-            request, template, {"console": self, **(context or {})}, status_code=status_code
-        )
+        values = {"console": self, "admin_links": self.admin_links(request), **(context or {})}
+        return render(request, template, values, status_code=status_code)
+
+
+def page(
+    request: Request,
+    session: Session,
+    access: Access,
+    template: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The one way to draw a signed-in console page: `template` with the navigation
+    context (who is signed in, their spaces, what the menus offer) and `context`. A page
+    reached through a space's guard (a `SpaceAccess`) is that space's: its tabs show.
+    `nav` names the current place in the menus (an Administration tab: "users"), `tab`
+    the current tab of a space."""
+    if isinstance(access, SpaceAccess):
+        context.setdefault("space", access.space)
+    return Console.of(session, access).page(request, template, context, status_code=status_code)

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from spacegate.access.requires import SignedInAccess
 from spacegate.auth import service as auth
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.errors import DomainError
 from spacegate.grants.context import Access
 from spacegate.groups.views import groups_of
 from spacegate.pagination import MAX_ID
 from spacegate.spaces import service as spaces
-from spacegate.web.console import Console
+from spacegate.users import service as users
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -35,20 +36,20 @@ def _profile_page(
     status_code: int = 200,
 ) -> Response:
     runtime.callers.flush_uses()  # show last uses as of now, not as of the last flush
-    console = Console.of(session, access)
-    return console.page(
+    me = users.get_user(session, access.caller.account_id, access.caller.email)
+    return page(
         request,
+        session,
+        access,
         "profile.html",
-        {
-            "nav": "profile",
-            "me": spaces.user_view(session, console.user),
-            "groups": groups_of(session, console.user),
-            "tokens": auth.list_api_tokens(session, access.caller),
-            "max_days": runtime.settings.api_token_max_days,
-            "values": values or {},
-            "errors": errors or {},
-        },
         status_code=status_code,
+        nav="profile",
+        me=spaces.user_view(session, me),
+        groups=groups_of(session, me),
+        tokens=auth.list_api_tokens(session, access.caller),
+        max_days=runtime.settings.api_token_max_days,
+        values=values or {},
+        errors=errors or {},
     )
 
 
@@ -89,32 +90,45 @@ def create_token(
     if len(name) > auth.MAX_TOKEN_NAME:
         errors["name"] = f"The name must be at most {auth.MAX_TOKEN_NAME} characters long."
     days = _expiry_days(expires_in_days, errors)
-    if not errors:
-        try:
-            issued = auth.create_api_token(
-                session,
-                access,
-                runtime.settings,
-                name=name,
-                expires_in_days=days,
-                permissions=None,
-                spaces=None,
-            )
-        except DomainError as error:
-            session.rollback()
-            errors["expires_in_days"] = error.message
-        else:
-            console = Console.of(session, access)
-            response = console.page(
-                request,
-                "profile_token.html",
-                {"nav": "profile", "token": issued.token, "secret": issued.secret},
-            )
-            response.headers["Cache-Control"] = "no-store"
-            return response
-    return _profile_page(
-        request, access, session, runtime, values=values, errors=errors, status_code=422
+    if errors:
+        return _profile_page(
+            request, access, session, runtime, values=values, errors=errors, status_code=422
+        )
+    issued = submit(
+        session,
+        lambda: auth.create_api_token(
+            session,
+            access,
+            runtime.settings,
+            name=name,
+            expires_in_days=days,
+            permissions=None,
+            spaces=None,
+        ),
+        lambda refusal: _profile_page(
+            request,
+            access,
+            session,
+            runtime,
+            values=values,
+            errors=refusal.errors,
+            status_code=refusal.status_code,
+        ),
+        default="expires_in_days",
     )
+    if isinstance(issued, Response):
+        return issued
+    response = page(
+        request,
+        session,
+        access,
+        "profile_token.html",
+        nav="profile",
+        token=issued.token,
+        secret=issued.secret,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/profile/tokens/revoke")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from spacegate.access.requires import Anyone
 from spacegate.accounts import service
+from spacegate.accounts.models import Account
 from spacegate.deps import RuntimeDep, SessionDep
-from spacegate.errors import DomainError
+from spacegate.users.models import User
 from spacegate.web.csrf import verify_csrf
+from spacegate.web.forms import submit
 from spacegate.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -38,16 +40,17 @@ def setup_submit(
     password: Annotated[str, Form(max_length=1024)],
     first_name: Annotated[str, Form(max_length=100)] = "",
     last_name: Annotated[str, Form(max_length=100)] = "",
-) -> HTMLResponse:
+) -> Response:
     values = {
         "account_name": account_name,
         "email": email,
         "first_name": first_name,
         "last_name": last_name,
     }
-    try:
+
+    def create() -> tuple[Account, User]:
         runtime.setup_gate.check(session, token)
-        account, admin = service.create_account(
+        return service.create_account(
             session,
             runtime.passwords,
             name=account_name,
@@ -58,14 +61,20 @@ def setup_submit(
             via="setup",
             refused_domains=runtime.settings.refused_email_domains,
         )
-    except DomainError as error:
-        session.rollback()
-        return render(
+
+    created = submit(
+        session,
+        create,
+        lambda refusal: render(
             request,
             "setup.html",
-            {"token": token, "done": False, "error": error.message, "values": values},
-            status_code=error.status_code,
-        )
+            {"token": token, "done": False, "error": refusal.message, "values": values},
+            status_code=refusal.status_code,
+        ),
+    )
+    if isinstance(created, Response):
+        return created
+    account, admin = created
     runtime.setup_gate.close()
     base = runtime.settings.base_url()
     return render(

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
@@ -31,9 +31,10 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError
 from spacegate.pagination import MAX_ID
 from spacegate.runtime import Runtime
-from spacegate.web.console import Console
+from spacegate.web.confirm import ConfirmedField, ask, confirmed
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import form_errors
+from spacegate.web.forms import Refusal, back_to, empty_fields, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -66,24 +67,6 @@ def _page_of(views: list[service.BlueprintView], after: int | None) -> Page:
     return Page(views, views[-1].blueprint.id if more else None, after is None)
 
 
-def _page(
-    request: Request,
-    access: SpaceAccess,
-    session: Session,
-    template: str,
-    tab: str,
-    *,
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
-    return Console.of(session, access).page(
-        request,
-        template,
-        {"space": access.space, "tab": tab, **context},
-        status_code=status_code,
-    )
-
-
 # -- Catalog -------------------------------------------------------------------------------
 
 
@@ -97,14 +80,16 @@ class CatalogItem:
 def catalog_page(
     request: Request, access: BrowseCatalog, session: SessionDep, after: After = None
 ) -> Response:
-    page = _page_of(
+    found = _page_of(
         service.catalog(session, access.space, limit=PAGE_SIZE + 1, after_id=after), after
     )
     items = [
         CatalogItem(view, [InputOut.of(data) for data in view.blueprint.inputs])
-        for view in page.views
+        for view in found.views
     ]
-    return _page(request, access, session, "space_catalog.html", "catalog", items=items, page=page)
+    return page(
+        request, session, access, "space_catalog.html", tab="catalog", items=items, page=found
+    )
 
 
 # -- Blueprints ----------------------------------------------------------------------------
@@ -119,27 +104,37 @@ def _blueprints_page(
     refusal: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
-    views = service.visible_blueprints(
-        session, access, access.space, limit=PAGE_SIZE + 1, after_id=after
+    found = _page_of(
+        service.visible_blueprints(
+            session, access, access.space, limit=PAGE_SIZE + 1, after_id=after
+        ),
+        after,
     )
-    page = _page_of(views, after)
     message = refusal.message if refusal else ""
     if isinstance(refusal, service.BlueprintInvalid):
         # Its message repeats the first errors; the page lists them all below instead.
         message = message.split(" and cannot be published", 1)[0] + (
             " and cannot be published. Fix the file, then sync the repository again."
         )
-    return _page(
+    return page(
         request,
-        access,
         session,
+        access,
         "space_blueprints.html",
-        "blueprints",
         status_code=status_code,
-        page=page,
+        tab="blueprints",
+        page=found,
         refusal=refusal,
         refusal_message=message,
         refusal_errors=refusal.details.get("blueprint_errors", []) if refusal else [],
+    )
+
+
+def _blueprints_refused(
+    request: Request, access: SpaceAccess, session: Session, refusal: Refusal
+) -> Response:
+    return _blueprints_page(
+        request, access, session, refusal=refusal.error, status_code=refusal.status_code
     )
 
 
@@ -158,16 +153,16 @@ def publish(
     blueprint_name: BlueprintField,
     repository_name: RepositoryField = "",
 ) -> Response:
-    try:
-        view = service.publish(
+    # A blueprint with validation errors (409) says which; the page shows them.
+    view = submit(
+        session,
+        lambda: service.publish(
             session, access, access.space, blueprint_name, repository_name or None
-        )
-    except DomainError as error:
-        # A blueprint with validation errors (409) says which; the page shows them.
-        session.rollback()
-        return _blueprints_page(
-            request, access, session, refusal=error, status_code=error.status_code
-        )
+        ),
+        lambda refusal: _blueprints_refused(request, access, session, refusal),
+    )
+    if isinstance(view, Response):
+        return view
     return redirect(
         _space_url(access, "blueprints"),
         flash=f"Published {view.blueprint.name} to the catalog of {access.space.name}.",
@@ -181,14 +176,31 @@ def unpublish(
     session: SessionDep,
     blueprint_name: BlueprintField,
     repository_name: RepositoryField = "",
+    confirmed_: ConfirmedField = "",
 ) -> Response:
-    try:
-        service.unpublish(session, access, access.space, blueprint_name, repository_name or None)
-    except DomainError as error:
-        session.rollback()
-        return _blueprints_page(
-            request, access, session, refusal=error, status_code=error.status_code
+    if not confirmed(confirmed_):
+        return ask(
+            request,
+            session,
+            access,
+            tab="blueprints",
+            title=f"Unpublish {blueprint_name}?",
+            question=f"It leaves the catalog of {access.space.name}: nobody can launch it "
+            "from there until it is published again. Running environments are not touched.",
+            action=_space_url(access, "blueprints/unpublish"),
+            fields={"blueprint_name": blueprint_name, "repository_name": repository_name},
+            button="Unpublish",
+            cancel=_space_url(access, "blueprints"),
         )
+    done = submit(
+        session,
+        lambda: service.unpublish(
+            session, access, access.space, blueprint_name, repository_name or None
+        ),
+        lambda refusal: _blueprints_refused(request, access, session, refusal),
+    )
+    if isinstance(done, Response):
+        return done
     return redirect(
         _space_url(access, "blueprints"),
         flash=f"Took {blueprint_name} out of the catalog of {access.space.name}.",
@@ -198,10 +210,6 @@ def unpublish(
 # -- Repositories --------------------------------------------------------------------------
 
 DEFAULT_VALUES = {"name": "", "url": "", "branch": "main", "path": repositories.DEFAULT_FOLDER}
-
-
-def _repository_errors(error: DomainError) -> dict[str, str]:
-    return form_errors(error, default="url")
 
 
 def _repositories_page(
@@ -214,13 +222,13 @@ def _repositories_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return _page(
+    return page(
         request,
-        access,
         session,
+        access,
         "space_repositories.html",
-        "repositories",
         status_code=status_code,
+        tab="repositories",
         repositories=repositories.list_repositories(session, access.space),
         values=values or DEFAULT_VALUES,
         errors=errors or {},
@@ -241,14 +249,23 @@ def connect_repository(
     access: SetupRepositories,
     session: SessionDep,
     runtime: RuntimeDep,
-    name: Annotated[str, Form(max_length=200)],
-    url: Annotated[str, Form(max_length=1000)],
+    name: Annotated[str, Form(max_length=200)] = "",  # empty: reported with the others
+    url: Annotated[str, Form(max_length=1000)] = "",
     branch: Annotated[str, Form(max_length=255)] = "main",
     path: Annotated[str, Form(max_length=500)] = repositories.DEFAULT_FOLDER,
     token: Annotated[str, Form(max_length=repositories.MAX_TOKEN_LENGTH)] = "",
 ) -> Response:
-    try:
-        view = repositories.create_repository(
+    values = {"name": name, "url": url, "branch": branch, "path": path}
+    empty = empty_fields(
+        {"name": (name, "a name"), "url": (url, "the git URL"), "branch": (branch, "a branch")}
+    )
+    if empty:
+        return _repositories_page(
+            request, access, session, runtime, values=values, errors=empty, status_code=422
+        )
+    view = submit(
+        session,
+        lambda: repositories.create_repository(
             session,
             access,
             runtime.settings,
@@ -259,22 +276,27 @@ def connect_repository(
             branch=branch,
             path=path,
             token=token or None,
-        )
-    except DomainError as error:
-        session.rollback()
-        return _repositories_page(
+        ),
+        lambda refusal: _repositories_page(
             request,
             access,
             session,
             runtime,
-            values={"name": name, "url": url, "branch": branch, "path": path},
-            errors=_repository_errors(error),
-            status_code=error.status_code,
-        )
+            values=values,
+            errors=refusal.errors,
+            status_code=refusal.status_code,
+        ),
+        default="url",
+    )
+    if isinstance(view, Response):
+        return view
+    # Read its blueprints at once: a repository is connected to be used.
+    result = sync.sync_repository(
+        session, access, runtime.settings, runtime.box, access.space, view.repository.name
+    )
     return redirect(
         _space_url(access, "repositories"),
-        flash=f"Connected the repository {view.repository.name}. Click Sync to read its "
-        "blueprints.",
+        flash=f"Connected the repository {view.repository.name}. {_sync_flash(result)}",
     )
 
 
@@ -321,12 +343,12 @@ def remove_confirmation(
     repository = repositories.get_repository(session, access.space, repo)
     view = repositories.repository_view(session, repository)
     published = repositories.published_blueprint_names(session, repository)
-    return _page(
+    return page(
         request,
-        access,
         session,
+        access,
         "space_repository_remove.html",
-        "repositories",
+        tab="repositories",
         repository=repository,
         blueprints=view.blueprints,
         published=published,
@@ -338,7 +360,15 @@ def remove_repository(
     repo: RepoName, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     name = repositories.get_repository(session, access.space, repo).name
-    repositories.delete_repository(session, access, runtime.settings, access.space, repo)
+    done = submit(
+        session,
+        lambda: repositories.delete_repository(
+            session, access, runtime.settings, access.space, repo
+        ),
+        back_to(_space_url(access, "repositories")),
+    )
+    if isinstance(done, Response):
+        return done
     return redirect(
         _space_url(access, "repositories"),
         flash=f"Removed the repository {name}; its blueprints left the catalog.",

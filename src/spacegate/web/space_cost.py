@@ -15,7 +15,7 @@ from spacegate.cost.api import SPACE_GROUPS
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput
 from spacegate.tags.service import list_tags
-from spacegate.web.console import Console
+from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.space_environments import money
 
@@ -83,18 +83,17 @@ def cost_page(
         "to": report.end.isoformat() if report else to,
         "group_by": group,
     }
-    return Console.of(session, access).page(
+    return page(
         request,
+        session,
+        access,
         "space_cost.html",
-        {
-            "space": access.space,
-            "tab": "cost",
-            "report": report,
-            "values": values,
-            "errors": errors,
-            "groups": GROUP_TITLES,
-            "tag_names": tag_names,
-            "money": money,
-        },
         status_code=422 if errors else 200,
+        tab="cost",
+        report=report,
+        values=values,
+        errors=errors,
+        groups=GROUP_TITLES,
+        tag_names=tag_names,
+        money=money,
     )

@@ -1,0 +1,98 @@
+"""What the two kinds of resources of Administration > Cloud Accounts share: cloud
+accounts (`admin_cloudaccounts`) and Kubernetes compute services
+(`admin_computeservices`) are listed on one page, allowed in spaces the same way, and
+deleted after the same confirmation step."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Form, Path, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spacegate.errors import Conflict, DomainError
+from spacegate.grants.context import Access
+from spacegate.spaces.models import Space
+from spacegate.web.console import page
+from spacegate.web.templating import redirect
+
+PathName = Annotated[str, Path(max_length=200)]
+NameField = Annotated[str, Form(max_length=200)]
+SpacesField = Annotated[list[str], Form(max_length=1000)]
+
+NAV = "cloudaccounts"
+LIST_URL = "/admin/cloudaccounts"
+K8S_URL = "/admin/cloudaccounts/kubernetes"
+MAX_FIELD = 20_000  # longer than any credential the service accepts (it says so itself)
+
+
+def account_spaces(session: Session, account_id: int) -> list[Space]:
+    """Every space of the account: a resource may be allowed in any of them."""
+    return list(
+        session.scalars(
+            select(Space).where(Space.account_id == account_id).order_by(Space.name_key)
+        )
+    )
+
+
+def resource_url(base: str, name: str) -> str:
+    """The page of the resource `name`, under `base` (LIST_URL or K8S_URL)."""
+    return f"{base}/{quote(name, safe='')}"
+
+
+def unnamed_field(error: DomainError) -> str:
+    """Where a refusal that names no field is shown: a conflict (the name is taken, the
+    resource is in use) at the name, anything else above the form."""
+    return "name" if isinstance(error, Conflict) else "form"
+
+
+def resource_page(
+    request: Request,
+    access: Access,
+    session: Session,
+    template: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """A page of the Cloud Accounts tab, with the account's spaces to allow."""
+    return page(
+        request,
+        session,
+        access,
+        template,
+        status_code=status_code,
+        nav=NAV,
+        all_spaces=account_spaces(session, access.caller.account_id),
+        **context,
+    )
+
+
+def added(what: str, name: str, spaces: list[str]) -> Response:
+    where = ", ".join(spaces) or "no space yet"
+    return redirect(LIST_URL, flash=f"Added the {what} {name} (allowed in {where}).")
+
+
+def delete_confirmation(
+    request: Request,
+    access: Access,
+    session: Session,
+    what: str,
+    base: str,
+    name: str,
+    spaces: list[str],
+) -> Response:
+    """Asks to confirm deleting the `what` `name`, whose pages are under `base`."""
+    return page(
+        request,
+        session,
+        access,
+        "admin_resource_delete.html",
+        nav=NAV,
+        what=what,
+        target=name,
+        spaces=spaces,
+        action=f"{resource_url(base, name)}/delete",
+    )
