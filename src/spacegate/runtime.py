@@ -26,7 +26,8 @@ from spacegate.operations.access_log import AccessLog
 from spacegate.operations.election import Election
 from spacegate.roles.service import ROLE_HOLDERS
 from spacegate.settings import Settings
-from spacegate.spaces.service import SPACE_DELETION, space_role_holders
+from spacegate.spaces.members import space_role_holders
+from spacegate.spaces.service import SPACE_DELETION
 from spacegate.users.passwords import Passwords
 from spacegate.users.service import USER_DEACTIVATED, account_role_holders
 

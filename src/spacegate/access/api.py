@@ -17,7 +17,7 @@ from spacegate import metrics
 from spacegate.access.requires import Administration, SignedInAccess
 from spacegate.authz import SPEC_BY_ID, AccountIndex, Level, Permission, decide, explain
 from spacegate.authz.explain import Explanation
-from spacegate.authz.index import Grant
+from spacegate.authz.grants import Grant
 from spacegate.deps import runtime_of
 from spacegate.errors import Forbidden, InvalidInput, NotFound
 from spacegate.grants.context import Access

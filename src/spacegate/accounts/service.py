@@ -24,6 +24,11 @@ from spacegate.users.models import User
 from spacegate.users.passwords import Passwords, check_password_policy
 
 
+def find_account(session: Session, name: str) -> Account | None:
+    """The account of this name (names are case-insensitive), if there is one."""
+    return session.scalar(select(Account).where(Account.name_key == name.strip().lower()))
+
+
 def any_account(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(Account.id.is_not(None)))))
 

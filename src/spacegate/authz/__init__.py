@@ -13,15 +13,15 @@ from spacegate.authz.catalog import (
     PermissionSpec,
 )
 from spacegate.authz.explain import Explanation, GrantStep, MissingGrant, decide, explain
-from spacegate.authz.index import (
+from spacegate.authz.grants import (
     AccountGrants,
-    AccountIndex,
     GroupGrant,
     Holder,
     RoleDef,
     RoleKey,
     UserGrants,
 )
+from spacegate.authz.index import AccountIndex
 
 __all__ = [
     "CATALOG",

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spacegate.authz.catalog import SPEC_BY_ID, Level, Permission
-from spacegate.authz.index import AccountIndex, Grant, RoleDef
+from spacegate.authz.grants import Grant, RoleDef
+from spacegate.authz.index import AccountIndex
 from spacegate.authz.masks import BIT
 
 

@@ -16,7 +16,7 @@ from spacegate.environments.models import (
 )
 from spacegate.grants.context import Access
 from spacegate.policies.service import PolicyDenied, evaluate_policies
-from spacegate.spaces import service as spaces
+from spacegate.spaces import members as space_members
 from spacegate.spaces.models import Space
 from spacegate.users import service as users
 
@@ -25,7 +25,7 @@ def _role_names(session: Session, user_id: int, space: Space) -> tuple[str | Non
     """The user's account role and role in the space, by name (None: not a member)."""
     user = users.get_user_by_id(session, user_id)
     account_role = users.account_role_name(session, user) if user is not None else None
-    return account_role, spaces.space_role_name(session, space.id, user_id)
+    return account_role, space_members.space_role_name(session, space.id, user_id)
 
 
 def _active_sandboxes(session: Session, space: Space, user_id: int) -> int:

@@ -24,6 +24,7 @@ from spacegate.roles.service import (
     assigned_role,
     resolve_role,
 )
+from spacegate.spaces import members as space_members
 from spacegate.spaces import service as spaces
 from spacegate.users import service as users
 from spacegate.users.models import User
@@ -101,7 +102,7 @@ def accept(
                 "that space was skipped."
             )
             continue
-        spaces.add_membership(session, space, user, space_role)
+        space_members.add_membership(session, space, user, space_role)
         granted.append({"space_name": space.name, "space_role": space_role.name})
     invitation.state = InvitationState.ACCEPTED.value
     invitation.accepted_at = utcnow()

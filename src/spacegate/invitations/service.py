@@ -33,6 +33,7 @@ from spacegate.roles.service import (
     ensure_may_grant,
     resolve_role,
 )
+from spacegate.spaces import members as space_members
 from spacegate.spaces import service as spaces
 from spacegate.spaces.models import Space
 from spacegate.users import service as users
@@ -286,13 +287,13 @@ def _apply_to_existing_user(session: Session, access: Access, plan: _Plan, user:
             )
         users.set_account_role(session, access, user.email, plan.account_role.name)
     for space, role in plan.grants:
-        if not spaces.is_member(session, space, user):
+        if not space_members.is_member(session, space, user):
             # `invite` checked the address against the refused domains already.
-            spaces.add_member(
+            space_members.add_member(
                 session, access, space, email=user.email, space_role=role.name, refused_domains=()
             )
         else:
-            spaces.set_member_role(session, access, space, user.email, role.name)
+            space_members.set_member_role(session, access, space, user.email, role.name)
 
 
 # -- resending, revoking ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from spacegate.pagination import (
     decode_name_cursor,
     set_next_name_cursor,
 )
+from spacegate.spaces import members as space_members
 from spacegate.spaces import service
 from spacegate.spaces.models import Space
 from spacegate.spaces.schemas import (
@@ -45,7 +46,7 @@ def space_out(space: Space) -> SpaceOut:
     )
 
 
-def member_out(view: service.MemberView) -> MemberOut:
+def member_out(view: space_members.MemberView) -> MemberOut:
     return MemberOut(
         email=view.user.email,
         first_name=view.user.first_name,
@@ -112,7 +113,9 @@ def list_members(
     cursor: CursorQuery = None,
 ) -> list[MemberOut]:
     """The members by email; paged (`limit`, `cursor`)."""
-    views = service.members(session, access.space, limit=limit, after=decode_name_cursor(cursor))
+    views = space_members.members(
+        session, access.space, limit=limit, after=decode_name_cursor(cursor)
+    )
     set_next_name_cursor(response, [view.user.email_key for view in views], limit)
     return [member_out(view) for view in views]
 
@@ -132,7 +135,7 @@ def member_candidates(
 ) -> list[CandidateOut]:
     """The picker behind "Add Users": active account users who are not members yet, by
     email; paged (`limit`, `cursor`)."""
-    found = service.candidates(session, access.space, q, limit, decode_name_cursor(cursor))
+    found = space_members.candidates(session, access.space, q, limit, decode_name_cursor(cursor))
     set_next_name_cursor(response, [user.email_key for user in found], limit)
     return [
         CandidateOut(email=user.email, first_name=user.first_name, last_name=user.last_name)
@@ -151,7 +154,7 @@ def add_member(
 ) -> MemberOut:
     """The role defaults to `Space Member`. Only users of the account can be added, and
     only with a role whose permissions the caller holds in this space."""
-    view = service.add_member(
+    view = space_members.add_member(
         session,
         access,
         access.space,
@@ -175,12 +178,12 @@ def set_member_role(
         str, Query(max_length=200, description="A space role, e.g. `Space Developer`.")
     ],
 ) -> MemberOut:
-    return member_out(service.set_member_role(session, access, access.space, email, value))
+    return member_out(space_members.set_member_role(session, access, access.space, email, value))
 
 
 @router.delete("/{space}/users/{email}", summary="Remove a member from the space", status_code=204)
 def remove_member(email: Email, access: ManageSpaceUsers, session: SessionDep) -> Response:
-    service.remove_member(session, access, access.space, email)
+    space_members.remove_member(session, access, access.space, email)
     return Response(status_code=204)
 
 

@@ -18,6 +18,7 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.groups.views import groups_of
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
 from spacegate.roles.service import custom_role_names, role_name
+from spacegate.spaces import members as space_members
 from spacegate.spaces import service as spaces
 from spacegate.users import service
 from spacegate.users.models import UserStatus
@@ -50,14 +51,15 @@ def list_users(
     )
     set_next_cursor(response, [user.id for user in users], limit)
     return [
-        UserOut.of(view) for view in spaces.user_views(session, access.caller.account_id, users)
+        UserOut.of(view)
+        for view in space_members.user_views(session, access.caller.account_id, users)
     ]
 
 
 @router.get("/accounts/users/{email}", summary="One user", response_model=UserOut)
 def get_user(email: Email, access: Administration, session: SessionDep) -> UserOut:
     user = service.get_user(session, access.caller.account_id, email)
-    return UserOut.of(spaces.user_view(session, user))
+    return UserOut.of(space_members.user_view(session, user))
 
 
 @router.post(
@@ -86,7 +88,7 @@ def add_user(
         account_role=body.account_role,
         refused_domains=runtime.settings.refused_email_domains,
     )
-    return UserOut.of(spaces.user_view(session, user))
+    return UserOut.of(space_members.user_view(session, user))
 
 
 @router.delete(
@@ -113,7 +115,7 @@ def set_account_role(
     ],
 ) -> UserOut:
     user = service.set_account_role(session, access, email, value)
-    return UserOut.of(spaces.user_view(session, user))
+    return UserOut.of(space_members.user_view(session, user))
 
 
 @router.delete(
@@ -123,7 +125,7 @@ def set_account_role(
 )
 def unset_account_role(email: Email, access: ManageAccountUsers, session: SessionDep) -> UserOut:
     user = service.set_account_role(session, access, email, BuiltinRole.MEMBER.value)
-    return UserOut.of(spaces.user_view(session, user))
+    return UserOut.of(space_members.user_view(session, user))
 
 
 @router.put(
@@ -140,7 +142,7 @@ def set_status(
     """Deactivation keeps the user and their roles but ends their tokens and blocks
     sign-in; the last active Account Admin cannot be deactivated (409)."""
     user = service.set_status(session, access, email, UserStatus(value))
-    return UserOut.of(spaces.user_view(session, user))
+    return UserOut.of(space_members.user_view(session, user))
 
 
 @router.get("/me", summary="Who am I, and what may I do", response_model=MeOut)
@@ -151,7 +153,7 @@ def me(access: SignedInAccess, session: SessionDep, runtime: RuntimeDep) -> MeOu
     names = custom_role_names(session, access.caller.account_id)
     space_roles = {
         view.space_name: view.space_role
-        for view in spaces.user_view(session, user).member_in_spaces
+        for view in space_members.user_view(session, user).member_in_spaces
     }
     return MeOut(
         email=user.email,

@@ -7,7 +7,6 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from sqlalchemy import select
 
 from spacegate.access.requires import ManageAccountUsers
 from spacegate.authz import Level
@@ -18,7 +17,7 @@ from spacegate.groups import service
 from spacegate.groups.service import GroupSpec
 from spacegate.groups.views import views
 from spacegate.roles.service import list_roles
-from spacegate.spaces.models import Space
+from spacegate.spaces.service import account_spaces
 from spacegate.web.console import Console
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import redirect
@@ -123,11 +122,7 @@ def _group_page(
 
 
 def _account_spaces(session: SessionDep, account_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Space.name).where(Space.account_id == account_id).order_by(Space.name_key)
-        )
-    )
+    return [space.name for space in account_spaces(session, account_id)]
 
 
 @router.get("/{name}")

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Form, Path, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spacegate.errors import Conflict, DomainError
 from spacegate.grants.context import Access
+from spacegate.spaces import service as spaces_service
 from spacegate.spaces.models import Space
 from spacegate.web.console import page
 from spacegate.web.templating import redirect
@@ -30,11 +30,7 @@ MAX_FIELD = 20_000  # longer than any credential the service accepts (it says so
 
 def account_spaces(session: Session, account_id: int) -> list[Space]:
     """Every space of the account: a resource may be allowed in any of them."""
-    return list(
-        session.scalars(
-            select(Space).where(Space.account_id == account_id).order_by(Space.name_key)
-        )
-    )
+    return spaces_service.account_spaces(session, account_id)
 
 
 def resource_url(base: str, name: str) -> str:

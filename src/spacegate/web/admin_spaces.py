@@ -12,6 +12,7 @@ from spacegate.access.guard import SpaceAccess
 from spacegate.access.requires import Administration, CreateSpaces, ManageSpace
 from spacegate.deps import SessionDep
 from spacegate.grants.context import Access
+from spacegate.spaces import members as space_members
 from spacegate.spaces import service
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
@@ -143,7 +144,7 @@ def rename(
 
 @router.get("/spaces/{space}/delete")
 def delete_confirmation(request: Request, access: ManageSpace, session: SessionDep) -> Response:
-    members = service.members(session, access.space)
+    members = space_members.members(session, access.space)
     return _space_page(request, access, session, "admin_space_delete.html", members=len(members))
 
 

@@ -17,7 +17,7 @@ from spacegate.invitations import listing as invitation_listing
 from spacegate.invitations import mailing as invitation_mailing
 from spacegate.invitations import service as invitations
 from spacegate.roles.service import find_role, list_roles
-from spacegate.spaces import service as spaces
+from spacegate.spaces import members as space_members
 from spacegate.users import service as users
 from spacegate.users.models import UserStatus
 from spacegate.web import admin_invite
@@ -43,7 +43,7 @@ def users_page(
 ) -> Response:
     account_id = access.caller.account_id
     found = users.list_users(session, account_id, query=q, limit=500, after_id=None)
-    views = spaces.user_views(session, account_id, found)
+    views = space_members.user_views(session, account_id, found)
     roles = list_roles(session, account_id, Level.ACCOUNT)
     by_name = {role.name: role for role in roles}
     return page(
@@ -82,7 +82,7 @@ def change_account_role(
     account_id = access.caller.account_id
     user = users.get_user(session, account_id, email)
     current = find_role(
-        session, account_id, spaces.user_views(session, account_id, [user])[0].account_role
+        session, account_id, space_members.user_views(session, account_id, [user])[0].account_role
     )
     wanted = find_role(session, account_id, account_role)
     if wanted and wanted.name in raising([wanted], current) and not confirmed(confirmed_):

@@ -13,7 +13,7 @@ from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.grants.context import Access
 from spacegate.groups.views import groups_of
 from spacegate.pagination import MAX_ID
-from spacegate.spaces import service as spaces
+from spacegate.spaces import members as space_members
 from spacegate.users import service as users
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
@@ -44,7 +44,7 @@ def _profile_page(
         "profile.html",
         status_code=status_code,
         nav="profile",
-        me=spaces.user_view(session, me),
+        me=space_members.user_view(session, me),
         groups=groups_of(session, me),
         tokens=auth.list_api_tokens(session, access.caller),
         max_days=runtime.settings.api_token_max_days,

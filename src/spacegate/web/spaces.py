@@ -22,7 +22,7 @@ from spacegate.environments import service as environments
 from spacegate.errors import InvalidInput
 from spacegate.invitations import listing
 from spacegate.roles.service import RoleRef, find_role, list_roles
-from spacegate.spaces import service
+from spacegate.spaces import members as space_members
 from spacegate.users import service as users
 from spacegate.web import administration
 from spacegate.web.confirm import ConfirmedField, ask, confirmed, gained, raising
@@ -49,7 +49,7 @@ def home(
     console = Console.of(session, access)
     roles = {
         view.space_name: view.space_role
-        for view in service.user_view(session, console.user).member_in_spaces
+        for view in space_members.user_view(session, console.user).member_in_spaces
     }
     fallback = (
         "Account Admin (full access)"
@@ -108,7 +108,7 @@ def space_overview(request: Request, access: ViewSpace, session: SessionDep) -> 
         access,
         "space.html",
         tab="overview",
-        members=service.members(session, access.space),
+        members=space_members.members(session, access.space),
         permissions=[SPEC_BY_ID[p].label for p in sorted_permissions(access.mask(access.space.id))],
         summary=_summary(session, access),
     )
@@ -163,7 +163,7 @@ def _settings_page(
         template,
         status_code=status_code,
         tab="settings",
-        members=service.members(session, access.space),
+        members=space_members.members(session, access.space),
         roles=list_roles(session, access.caller.account_id, Level.SPACE),
         **extra,
     )
@@ -173,7 +173,7 @@ def _settings_page(
 def space_users(request: Request, access: ManageSpaceUsers, session: SessionDep) -> Response:
     roles = list_roles(session, access.caller.account_id, Level.SPACE)
     by_name = {role.name: role for role in roles}
-    members = service.members(session, access.space)
+    members = space_members.members(session, access.space)
     return _settings_page(
         request,
         access,
@@ -190,7 +190,7 @@ def add_users_form(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=254)] = None,
 ) -> Response:
-    candidates = service.candidates(session, access.space, q, 200)
+    candidates = space_members.candidates(session, access.space, q, 200)
     return _settings_page(
         request, access, session, "space_users_add.html", candidates=candidates, q=q
     )
@@ -210,7 +210,7 @@ def add_users(
         if not emails:
             raise InvalidInput("Select at least one user to add.", field="emails")
         for email in emails:
-            service.add_member(
+            space_members.add_member(
                 session,
                 access,
                 access.space,
@@ -226,7 +226,7 @@ def add_users(
             session,
             "space_users_add.html",
             status_code=refusal.status_code,
-            candidates=service.candidates(session, access.space, None, 200),
+            candidates=space_members.candidates(session, access.space, None, 200),
             chosen=set(emails),
             chosen_role=space_role,
             error=refusal.message,
@@ -241,7 +241,7 @@ def add_users(
 
 def _member_role(session: Session, access: SpaceAccess, email: str) -> RoleRef | None:
     key = email.strip().lower()
-    for member in service.members(session, access.space):
+    for member in space_members.members(session, access.space):
         if member.user.email_key == key:
             return find_role(session, access.caller.account_id, member.space_role)
     return None
@@ -279,7 +279,7 @@ def change_role(
     back = f"{_users_url(access)}#role-{user.id}" if user else _users_url(access)
     done = submit(
         session,
-        lambda: service.set_member_role(session, access, access.space, email, space_role),
+        lambda: space_members.set_member_role(session, access, access.space, email, space_role),
         back_to(back),
     )
     if isinstance(done, Response):
@@ -311,7 +311,7 @@ def remove_member(
         )
     done = submit(
         session,
-        lambda: service.remove_member(session, access, access.space, email),
+        lambda: space_members.remove_member(session, access, access.space, email),
         back_to(_users_url(access)),
     )
     if isinstance(done, Response):

@@ -18,17 +18,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 
 from spacegate.access.guard import SESSION_COOKIE
 from spacegate.access.requires import Anyone
 from spacegate.accounts.models import Account
+from spacegate.accounts.service import find_account
 from spacegate.auth import service as auth_service
 from spacegate.db import transaction, utcnow
 from spacegate.deps import ClientDep, RuntimeDep
 from spacegate.errors import DomainError, NotFound
 from spacegate.runtime import Runtime
-from spacegate.sso import flow, oidc, saml
+from spacegate.sso import config, flow, oidc, saml
 from spacegate.sso.errors import SignInRefused
 from spacegate.sso.models import IdentityProvider
 from spacegate.sso.provisioning import Identity, sign_in
@@ -54,14 +54,11 @@ def _safe_next(target: str | None) -> str:
 
 def _provider(runtime: Runtime, account: str) -> tuple[Account, IdentityProvider]:
     with transaction(runtime.sessions, write=False) as session:
-        found = session.execute(
-            select(Account, IdentityProvider)
-            .join(IdentityProvider, IdentityProvider.account_id == Account.id)
-            .where(Account.name_key == account.strip().lower())
-        ).first()
-    if found is None:
+        found = find_account(session, account)
+        provider = config.get_provider(session, found.id) if found else None
+    if found is None or provider is None:
         raise NotFound(f"The account '{account}' does not sign in with single sign-on.")
-    return found[0], found[1]
+    return found, provider
 
 
 def _failed(request: Request, account: str, error: DomainError) -> Response:
@@ -257,8 +254,8 @@ def _oidc_identity(provider: IdentityProvider, claims: dict[str, Any]) -> Identi
 def saml_metadata(account: str, runtime: RuntimeDep) -> Response:
     """This installation's SAML service provider metadata for the account."""
     with transaction(runtime.sessions, write=False) as session:
-        found = session.scalar(select(Account).where(Account.name_key == account.strip().lower()))
-        provider = session.get(IdentityProvider, found.id) if found else None
+        found = find_account(session, account)
+        provider = config.get_provider(session, found.id) if found else None
     if found is None:
         raise NotFound(f"There is no account named '{account}'.")
     sp = _service_provider(
