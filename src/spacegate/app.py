@@ -157,7 +157,7 @@ def announce(runtime: Runtime) -> None:
     with transaction(runtime.sessions, write=False) as session:
         has_account = any_account(session)
     if not has_account:
-        token = runtime.setup_gate.open()
+        token = runtime.setup_gate.open(runtime.settings.setup_token)
         log.warning(
             "No account yet. Open this one-time link to create the first account and its "
             "Account Admin:\n\n    %s/setup?token=%s\n",

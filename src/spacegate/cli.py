@@ -7,6 +7,7 @@ same services as the API.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from typing import Annotated
 
@@ -65,6 +66,9 @@ def serve(
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    if workers > 1:
+        # One first-run link for all the workers (a request may reach any of them).
+        os.environ.setdefault("SPACEGATE_SETUP_TOKEN", secrets.token_urlsafe(32))
     _runtime().close()  # migrate once, before the workers start
     uvicorn.run(
         "spacegate.app:create_app",

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
         description="How often the version poll looks for grant changes of other processes "
         "(the safety net under PostgreSQL's notifications; on SQLite, the way they arrive).",
     )
+    setup_token: str | None = Field(
+        None,
+        description="The first-run setup link's token. `spacegate serve --workers N` sets it "
+        "so that every worker accepts the one link printed; leave it unset otherwise.",
+    )
     worker_election: bool = Field(
         True,
         description="Run the mail and environment workers only in the one server process "

@@ -106,8 +106,9 @@ class SetupGate:
         self._lock = threading.Lock()
         self._token_hash: str | None = None
 
-    def open(self) -> str:
-        token = secrets.token_urlsafe(32)
+    def open(self, token: str | None = None) -> str:
+        """Open the link (with `token`, when the processes of one server share it)."""
+        token = token or secrets.token_urlsafe(32)
         with self._lock:
             self._token_hash = hash_secret(token)
         return token

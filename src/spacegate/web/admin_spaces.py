@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
 from spacegate.access.guard import SpaceAccess
 from spacegate.access.requires import Administration, CreateSpaces, ManageSpace
@@ -39,7 +39,9 @@ def _spaces_page(
     *,
     values: dict[str, str] | None = None,
     refusal: Refusal | None = None,
+    after: str | None = None,
 ) -> Response:
+    found = service.visible_spaces(session, access, limit=PAGE + 1, after=after)
     return page(
         request,
         session,
@@ -47,15 +49,26 @@ def _spaces_page(
         "admin_spaces.html",
         status_code=refusal.status_code if refusal else 200,
         nav="spaces",
+        spaces=found[:PAGE],
+        next_after=found[PAGE - 1].name_key if len(found) > PAGE else None,
         colors=service.COLORS,
         values=values or {"color": service.COLORS[0]},
         errors=refusal.errors if refusal else {},
     )
 
 
+PAGE = 100
+
+
 @router.get("/spaces")
-def spaces_page(request: Request, access: Administration, session: SessionDep) -> Response:
-    return _spaces_page(request, access, session)
+def spaces_page(
+    request: Request,
+    access: Administration,
+    session: SessionDep,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Every space of the account, by name, a page at a time."""
+    return _spaces_page(request, access, session, after=after.lower() if after else None)
 
 
 @router.post("/spaces")

@@ -28,17 +28,28 @@ from spacegate.web.navigation import (
 )
 from spacegate.web.templating import render
 
+SIDEBAR_SPACES = 50
+"""The menu lists this many of the user's spaces (by name); Home lists them all, paged."""
+
 
 @dataclass(frozen=True)
 class Console:
     access: Access
     user: User
     spaces: list[Space]
+    """The spaces of the menu: the first SIDEBAR_SPACES the user sees, and the current
+    one wherever it falls."""
+    more_spaces: bool = False
 
     @classmethod
-    def of(cls, session: Session, access: Access) -> Console:
+    def of(cls, session: Session, access: Access, current: Space | None = None) -> Console:
         user = get_user(session, access.caller.account_id, access.caller.email)
-        return cls(access, user, visible_spaces(session, access))
+        spaces = visible_spaces(session, access, limit=SIDEBAR_SPACES + 1)
+        more = len(spaces) > SIDEBAR_SPACES
+        spaces = spaces[:SIDEBAR_SPACES]
+        if current is not None and all(space.id != current.id for space in spaces):
+            spaces.append(current)
+        return cls(access, user, spaces, more)
 
     @property
     def can_admin(self) -> bool:
@@ -107,6 +118,8 @@ def page(
     reached through a space's guard (a `SpaceAccess`) is that space's: its tabs show.
     `nav` names the current place in the menus (an Administration tab: "users"), `tab`
     the current tab of a space."""
-    if isinstance(access, SpaceAccess):
-        context.setdefault("space", access.space)
-    return Console.of(session, access).page(request, template, context, status_code=status_code)
+    current = access.space if isinstance(access, SpaceAccess) else None
+    if current is not None:
+        context.setdefault("space", current)
+    console = Console.of(session, access, current)
+    return console.page(request, template, context, status_code=status_code)

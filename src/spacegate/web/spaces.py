@@ -23,6 +23,7 @@ from spacegate.errors import InvalidInput
 from spacegate.invitations import listing
 from spacegate.roles.service import RoleRef, find_role, list_roles
 from spacegate.spaces import members as space_members
+from spacegate.spaces import service
 from spacegate.users import service as users
 from spacegate.web import administration
 from spacegate.web.confirm import ConfirmedField, ask, confirmed, gained, raising
@@ -39,13 +40,19 @@ def _users_url(access: SpaceAccess) -> str:
     return f"/spaces/{quote(access.space.name, safe='')}/settings/users"
 
 
+HOME_PAGE = 50
+
+
 @router.get("/")
 def home(
     request: Request,
     access: SignedInAccess,
     session: SessionDep,
     runtime: RuntimeDep,
+    after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    """My spaces, by name, a page at a time (an administrator sees every space of the
+    account: tens of thousands in a large one)."""
     console = Console.of(session, access)
     roles = {
         view.space_name: view.space_role
@@ -56,11 +63,20 @@ def home(
         if console.may("FULL_ACCESS_ALL_SPACES")
         else "Through my account role"
     )
-    rows = [(space, roles.get(space.name, fallback)) for space in console.spaces]
+    found = service.visible_spaces(
+        session, access, limit=HOME_PAGE + 1, after=after.lower() if after else None
+    )
+    rows = [(space, roles.get(space.name, fallback)) for space in found[:HOME_PAGE]]
+    following = found[HOME_PAGE - 1].name_key if len(found) > HOME_PAGE else None
     return console.page(
         request,
         "home.html",
-        {"rows": rows, "nav": "home", "steps": _getting_started(session, console)},
+        {
+            "rows": rows,
+            "nav": "home",
+            "steps": _getting_started(session, console) if not after else [],
+            "next_after": following,
+        },
     )
 
 
