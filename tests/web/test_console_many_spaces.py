@@ -1,5 +1,5 @@
 """An account of many spaces: the menu lists the first ones and links to all, Home and
-Administration › Spaces list them a page at a time (a page never renders them all)."""
+Administration > Spaces list them a page at a time (a page never renders them all)."""
 
 from __future__ import annotations
 
