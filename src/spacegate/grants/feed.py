@@ -69,7 +69,9 @@ class ChangeFeed:
                     connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self._cache.notifications_live = True
                     while not self._stop.is_set():
-                        for notify in connection.notifies(timeout=0.5):
+                        # A short wait: stopping (each test's server, a worker's shutdown)
+                        # is never held up by more than this.
+                        for notify in connection.notifies(timeout=0.05):
                             self._received(notify.payload)
             except Exception:
                 if not self._stop.is_set():
