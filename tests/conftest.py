@@ -70,6 +70,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         mail_worker=False,  # tests deliver mail explicitly, one pass at a time
         worker_election=False,  # each test's runtime runs its own workers, as one process
         mail_retry_base_seconds=0,
+        local_repositories=True,  # the tests' origins are git repositories on disk
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -108,9 +109,25 @@ class Settings(BaseSettings):
     )
 
     local_repositories: bool = Field(
-        True,
+        False,
         description="Allow blueprint repositories at file:// URLs and local paths, read "
-        "from this server's disk (mirrors, tests); turn off where space admins must not.",
+        "from this server's disk (mirrors, tests). Off by default: a space admin could "
+        "otherwise read any git repository the server can see.",
+    )
+    outbound_allowed_networks: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Networks that repository URLs and cluster API servers may point to "
+        "although they are not public (loopback, private, link-local, ...), "
+        "comma-separated CIDRs such as `10.20.0.0/16,192.168.7.5/32`. By default only "
+        "global unicast addresses are reached, so that a URL cannot reach the metadata "
+        "service, the server's own ports or the network behind it.",
+    )
+    git_fetch_deadline_seconds: float = Field(
+        120,
+        gt=0,
+        le=3600,
+        description="Longest a repository fetch (a sync, or a grain's source at launch) "
+        "may take in all; a slower remote fails the sync.",
     )
 
     environment_worker: bool = Field(
@@ -178,6 +195,25 @@ class Settings(BaseSettings):
             value = value.split(",")
         if isinstance(value, list | tuple):
             return tuple(domain_key(domain) for domain in value if str(domain).strip())
+        return value
+
+    @field_validator("outbound_allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """Comma-separated (from the environment) or a sequence of CIDRs."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            networks = []
+            for network in value:
+                text = str(network).strip()
+                if not text:
+                    continue
+                try:
+                    networks.append(str(ipaddress.ip_network(text, strict=False)))
+                except ValueError:
+                    raise ValueError(f"'{text}' is not a network such as 10.0.0.0/8") from None
+            return tuple(networks)
         return value
 
     @property

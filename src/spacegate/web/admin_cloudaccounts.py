@@ -23,6 +23,7 @@ from spacegate.cloudaccounts.providers import CREDENTIALS, DETAILS, Field, Provi
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import Conflict, DomainError, InvalidInput
 from spacegate.grants.context import Access
+from spacegate.outbound import AddressPolicy
 from spacegate.spaces.models import Space
 from spacegate.spaces.service import account_spaces
 from spacegate.web.console import Console
@@ -530,6 +531,7 @@ def create_compute_service(
             namespace=namespace,
             token=token,
             spaces=spaces,
+            policy=AddressPolicy(runtime.settings.outbound_allowed_networks),
         )
     except DomainError as error:
         session.rollback()
@@ -559,21 +561,26 @@ def update_compute_service(
     name: PathName,
     access: ManageCloudAccounts,
     session: SessionDep,
+    runtime: RuntimeDep,
     new_name: Annotated[str, Form(alias="name", max_length=200)],
     api_server: Annotated[str, Form(max_length=1000)],
     namespace: Annotated[str, Form(max_length=200)],
     spaces: SpacesField = [],  # noqa: B006 (FastAPI copies defaults)
+    token: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     service.get_resource(session, service.COMPUTE, access.caller.account_id, name)  # 404 first
     try:
         updated = service.update_compute_service(
             session,
             access,
+            runtime.box,
             name,
             new_name=new_name,
             api_server=api_server,
             namespace=namespace,
             spaces=spaces,
+            policy=AddressPolicy(runtime.settings.outbound_allowed_networks),
+            token=token or None,
         )
     except DomainError as error:
         session.rollback()

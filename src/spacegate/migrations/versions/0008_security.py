@@ -1,0 +1,69 @@
+"""security hardening: repository tokens bound to their host, sync leases
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-03 10:30:00.000000
+"""
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from alembic import op
+
+import spacegate.db
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _host(url: str) -> str | None:
+    """The `scheme://host:port` of an http(s) URL (as `spacegate.blueprints.git.url_host`
+    says it; copied, since a migration must not change when the code does)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{parts.hostname.lower()}:{port or default}"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("blueprint_repositories", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("token_host", sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column("sync_claim", sa.String(length=32), nullable=True))
+        batch_op.add_column(
+            sa.Column("sync_lease_until", spacegate.db.UTCDateTime(timezone=True), nullable=True)
+        )
+    # Existing tokens are bound to the host of the URL they are stored with now.
+    connection = op.get_bind()
+    repositories = sa.table(
+        "blueprint_repositories",
+        sa.column("id", sa.Integer()),
+        sa.column("url", sa.String()),
+        sa.column("token_sealed", sa.Text()),
+        sa.column("token_host", sa.String()),
+    )
+    rows = connection.execute(
+        sa.select(repositories.c.id, repositories.c.url).where(
+            repositories.c.token_sealed.is_not(None)
+        )
+    ).all()
+    for repository_id, url in rows:
+        connection.execute(
+            repositories.update()
+            .where(repositories.c.id == repository_id)
+            .values(token_host=_host(url))
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("blueprint_repositories", schema=None) as batch_op:
+        batch_op.drop_column("sync_lease_until")
+        batch_op.drop_column("sync_claim")
+        batch_op.drop_column("token_host")
