@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         "elected through the database (PostgreSQL advisory lock; on SQLite a file lock in "
         "the data dir); off: every process runs its own.",
     )
+    max_request_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body, in bytes (larger bodies are answered 413 before "
+        "they are read); the cost-records import and space policies allow more.",
+    )
     access_log: bool = Field(
         True, description="Log every request (written by a background thread, off the hot path)."
     )
