@@ -95,6 +95,7 @@ def runtime(engine: Engine, settings: Settings) -> Iterator[Runtime]:
         mail=Deliverer(sessions, settings, box),
     )
     yield runtime
+    runtime.policies.close()
     runtime.callers.stop()
     runtime.mail.stop()
     runtime.authz.stop()

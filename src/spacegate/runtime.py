@@ -24,6 +24,7 @@ from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
 from spacegate.operations.access_log import AccessLog
 from spacegate.operations.election import Election
+from spacegate.policies.sandbox import PolicyEvaluator
 from spacegate.roles.service import ROLE_HOLDERS
 from spacegate.settings import Settings
 from spacegate.spaces.service import SPACE_DELETION, space_role_holders
@@ -48,6 +49,7 @@ class Runtime:
     feed: ChangeFeed = field(init=False)
     election: Election = field(init=False)
     access_log: AccessLog = field(init=False)
+    policies: PolicyEvaluator = field(init=False)
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -90,6 +92,11 @@ class Runtime:
             on_deposed=self._stop_workers,
         )
         self.access_log = AccessLog()
+        self.policies = PolicyEvaluator(
+            workers=self.settings.policy_workers,
+            timeout_seconds=self.settings.policy_timeout_seconds,
+            memory_mib=self.settings.policy_memory_mib,
+        )
         # A committed transaction that queued mail or environment work wakes its worker.
         subscribe(self.sessions, MAIL_QUEUED, lambda _: self.mail.wake())
         subscribe(self.sessions, ENVIRONMENT_QUEUED, lambda _: self.environments.wake())
@@ -131,6 +138,7 @@ class Runtime:
 
     def close(self) -> None:
         self.stop_background()
+        self.policies.close()
         self.engine.dispose()
 
 

@@ -166,6 +166,23 @@ class Settings(BaseSettings):
     terraform_timeout_seconds: float = Field(
         1800, gt=0, description="Longest a terraform command may run before it is stopped."
     )
+    policy_timeout_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Longest one space policy may run (at a launch, an extension, or on a "
+        "sample input when saved); past it the policy refuses, naming itself.",
+    )
+    policy_memory_mib: int = Field(
+        512,
+        ge=128,
+        le=65536,
+        description="Memory bound of the worker processes that evaluate space policies "
+        "(their address space, in MiB); a policy that needs more refuses.",
+    )
+    policy_workers: int = Field(
+        2, ge=1, le=32, description="Worker processes that evaluate space policies."
+    )
     sso_clock_skew_seconds: int = Field(
         60,
         ge=0,

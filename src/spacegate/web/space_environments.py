@@ -279,7 +279,15 @@ def extend_environment(
     end_time: Annotated[str, Form(max_length=64)],
 ) -> Response:
     try:
-        environment = service.extend(session, access, access.space, environment_id, end_time)
+        environment = service.extend(
+            session,
+            runtime.sessions,
+            runtime.policies,
+            access,
+            access.space,
+            environment_id,
+            end_time,
+        )
     except DomainError as error:
         session.rollback()
         environment = service.get_environment(session, access.space, environment_id)
@@ -497,6 +505,8 @@ def launch(
     try:
         environment = launching.launch(
             session,
+            runtime.sessions,
+            runtime.policies,
             access,
             access.space,
             runtime.box,

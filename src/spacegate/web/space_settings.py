@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from spacegate.access.guard import SpaceAccess
 from spacegate.access.requires import ManageBlueprintTags, ManageSpacePolicies, ManageSpaceTags
 from spacegate.blueprints import service as blueprints
-from spacegate.deps import SessionDep
+from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import DomainError, InvalidInput
 from spacegate.names import unix_newlines
 from spacegate.policies import service as policies
@@ -305,11 +305,14 @@ def toggle_policy(
     name: PolicyName,
     access: ManageSpacePolicies,
     session: SessionDep,
+    runtime: RuntimeDep,
     enabled: Annotated[str, Form(max_length=8)],
 ) -> Response:
     on = enabled.strip().lower() in ("true", "on", "1", "yes")
     policy = policies.update_policy(
         session,
+        runtime.sessions,
+        runtime.policies,
         access,
         access.space,
         name,
@@ -407,6 +410,7 @@ def create_policy(
     request: Request,
     access: ManageSpacePolicies,
     session: SessionDep,
+    runtime: RuntimeDep,
     name: Annotated[str, Form(max_length=200)],
     rego: PolicyForm,
     description: Annotated[str, Form(max_length=policies.MAX_DESCRIPTION)] = "",
@@ -424,6 +428,8 @@ def create_policy(
     try:
         policy = policies.create_policy(
             session,
+            runtime.sessions,
+            runtime.policies,
             access,
             access.space,
             name=name,
@@ -461,6 +467,7 @@ def update_policy(
     name: PolicyName,
     access: ManageSpacePolicies,
     session: SessionDep,
+    runtime: RuntimeDep,
     new_name: Annotated[str, Form(alias="name", max_length=200)],
     rego: PolicyForm,
     description: Annotated[str, Form(max_length=policies.MAX_DESCRIPTION)] = "",
@@ -479,6 +486,8 @@ def update_policy(
     try:
         policy = policies.update_policy(
             session,
+            runtime.sessions,
+            runtime.policies,
             access,
             access.space,
             name,
