@@ -14,8 +14,8 @@ from spacegate.environments.models import (
     LIVE_STATUSES,
     Environment,
 )
-from spacegate.grants.context import Access
 from spacegate.errors import Conflict
+from spacegate.grants.context import Access
 from spacegate.policies.sandbox import PolicyEvaluator
 from spacegate.policies.service import (
     PolicyCode,
