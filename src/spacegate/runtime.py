@@ -19,17 +19,21 @@ from spacegate.environments import live
 from spacegate.environments.worker import ENVIRONMENT_QUEUED, EnvironmentWorker
 from spacegate.grants.cache import IndexCache
 from spacegate.grants.feed import ChangeFeed
-from spacegate.groups.views import group_role_holders
+from spacegate.groups.views import group_role_holders, group_role_scopes
 from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
 from spacegate.operations.access_log import AccessLog
 from spacegate.operations.election import Election
 from spacegate.policies.sandbox import PolicyEvaluator
-from spacegate.roles.service import ROLE_HOLDERS
+from spacegate.roles.service import ROLE_HOLDERS, ROLE_SCOPES
 from spacegate.settings import Settings
-from spacegate.spaces.service import SPACE_DELETION, space_role_holders
+from spacegate.spaces.service import SPACE_DELETION, space_role_holders, space_role_scopes
 from spacegate.users.passwords import Passwords
-from spacegate.users.service import USER_DEACTIVATED, account_role_holders
+from spacegate.users.service import (
+    USER_DEACTIVATED,
+    account_role_holders,
+    account_role_scopes,
+)
 
 
 @dataclass
@@ -152,4 +156,7 @@ def answer_for_the_domains_above(sessions: sessionmaker[Session]) -> None:
     answer(sessions, ROLE_HOLDERS, account_role_holders)  # the account role first
     answer(sessions, ROLE_HOLDERS, space_role_holders)
     answer(sessions, ROLE_HOLDERS, group_role_holders)
+    answer(sessions, ROLE_SCOPES, account_role_scopes)
+    answer(sessions, ROLE_SCOPES, space_role_scopes)
+    answer(sessions, ROLE_SCOPES, group_role_scopes)
     answer(sessions, USER_DEACTIVATED, revoke_all_for_user)

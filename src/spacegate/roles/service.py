@@ -27,6 +27,9 @@ from spacegate.roles.models import CustomRole
 ROLE_HOLDERS = "role-holders"
 """Asked (`spacegate.consult.ask`) with a custom role's id before deleting it: the
 domains that assign roles (users, spaces) answer where it is held, as sentences."""
+ROLE_SCOPES = "role-scopes"
+"""Asked with a custom role's id before changing it: the domains that assign roles
+answer the scopes it is held in, "account" or a space's id as text."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,39 @@ def _ensure_within_own(access: Access, permissions: frozenset[Permission]) -> No
         )
 
 
+def _ensure_may_change_holders(
+    session: Session, access: Access, role: CustomRole, chosen: frozenset[Permission]
+) -> None:
+    """Rule 4 through a role's holders: changing what a held role grants changes every
+    holder's permissions, so it needs what changing each holder's role would need —
+    MANAGE_ACCOUNT_USERS (account roles) or MANAGE_SPACE_USERS in each space where the
+    role is held, and the old and the new permissions within the editor's own there."""
+    current = frozenset(Permission(p) for p in role.permissions)
+    if chosen == current:
+        return
+    level = Level(role.level)
+    new = RoleRef(role.name, level, chosen, role.description, custom_id=role.id)
+    holder = f"Someone holding the role '{role.name}'"
+    for scope in sorted(set(ask(session, ROLE_SCOPES, role.id))):
+        if scope == "account":
+            if not access.has(Permission.MANAGE_ACCOUNT_USERS):
+                raise Forbidden(
+                    f"The role '{role.name}' is someone's account role; changing it needs "
+                    "the Manage account users permission, as changing their role would."
+                )
+            ensure_may_manage_holder(access, role.id, level, None, holder)
+            ensure_may_grant(access, new, None)
+            continue
+        space_id = int(scope)
+        if not access.has(Permission.MANAGE_SPACE_USERS, space_id):
+            raise Forbidden(
+                f"The role '{role.name}' is held in spaces where you may not manage users; "
+                "changing it needs what changing those users' roles would need."
+            )
+        ensure_may_manage_holder(access, role.id, level, space_id, holder)
+        ensure_may_grant(access, new, space_id)
+
+
 def get_custom_role(session: Session, account_id: int, name: str) -> CustomRole:
     role = session.scalar(
         select(CustomRole).where(
@@ -297,6 +333,7 @@ def update_role(
     if permissions is not None:
         chosen = _validated_permissions(permissions, Level(role.level))
         _ensure_within_own(access, chosen)
+        _ensure_may_change_holders(session, access, role, chosen)
         role.permissions = [p.value for p in sorted_permissions(mask_of(chosen))]
         mark_changed(session, role.account_id, "role", role.id)
     session.flush()
