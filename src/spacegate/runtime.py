@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,9 +59,9 @@ class Runtime:
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
-        engine = make_engine(settings.resolved_database_url)
         if settings.resolved_database_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            make_private_data_dir(settings)
+        engine = make_engine(settings.resolved_database_url)
         if migrate:
             upgrade(engine)
         sessions = make_session_factory(engine)
@@ -144,6 +146,24 @@ class Runtime:
         self.stop_background()
         self.policies.close()
         self.engine.dispose()
+
+
+def make_private_data_dir(settings: Settings) -> None:
+    """The data directory holds every account's data, the installation secret and the
+    git cache: 0700, and the SQLite database 0600 before SQLite first opens it (its WAL
+    and shared-memory files take the database file's mode)."""
+    data_dir = settings.data_dir
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    url = settings.resolved_database_url
+    database = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if database is None or str(database) in ("", ":memory:"):
+        return
+    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = Path(f"{database}{suffix}")
+        if path.exists():
+            os.chmod(path, 0o600)
 
 
 def answer_for_the_domains_above(sessions: sessionmaker[Session]) -> None:

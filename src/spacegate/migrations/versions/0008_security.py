@@ -1,4 +1,5 @@
-"""security hardening: repository tokens bound to their host, sync leases
+"""security hardening: repository tokens bound to their host, sync leases, token
+families
 
 Revision ID: 0008
 Revises: 0007
@@ -40,6 +41,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("sync_lease_until", spacegate.db.UTCDateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("tokens", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("family", sa.String(length=32), nullable=True))
+        batch_op.add_column(
+            sa.Column("used_at", spacegate.db.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index(batch_op.f("ix_tokens_family"), ["family"], unique=False)
     # Existing tokens are bound to the host of the URL they are stored with now.
     connection = op.get_bind()
     repositories = sa.table(
@@ -63,6 +70,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tokens_family"))
+        batch_op.drop_column("used_at")
+        batch_op.drop_column("family")
     with op.batch_alter_table("blueprint_repositories", schema=None) as batch_op:
         batch_op.drop_column("sync_lease_until")
         batch_op.drop_column("sync_claim")
