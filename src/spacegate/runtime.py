@@ -78,6 +78,7 @@ class Runtime:
             login_limiter=LoginLimiter(
                 per_email=settings.login_max_failures_per_email,
                 per_client=settings.login_max_failures_per_client,
+                per_email_all_clients=settings.login_max_failures_per_email_all_clients,
                 window_seconds=settings.login_failure_window_seconds,
             ),
             setup_gate=SetupGate(),

@@ -42,10 +42,26 @@ class Settings(BaseSettings):
     )
 
     login_max_failures_per_email: int = Field(
-        5, ge=1, description="Failed sign-ins per account + email within the window before 429."
+        5,
+        ge=1,
+        description="Failed sign-ins per account + email from one client address before "
+        "each further attempt from there waits (60 s, doubling, at most the window; 429).",
+    )
+    login_max_failures_per_email_all_clients: int = Field(
+        100,
+        ge=1,
+        description="Failed sign-ins per account + email from all addresses together "
+        "within the window before 429 (against guessing from many addresses).",
     )
     login_max_failures_per_client: int = Field(
         20, ge=1, description="Failed sign-ins per client address within the window before 429."
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers `spacegate serve` believes, comma-separated (uvicorn's "
+        "`forwarded_allow_ips`, e.g. `10.0.0.5,10.0.0.6`, or `*` behind a proxy that is "
+        "the only way in). By default none: the client address is the connection's peer.",
     )
     login_failure_window_seconds: int = Field(
         900, ge=1, description="The sliding window of the sign-in limits."
@@ -219,6 +235,15 @@ class Settings(BaseSettings):
             value = value.split(",")
         if isinstance(value, list | tuple):
             return tuple(domain_key(domain) for domain in value if str(domain).strip())
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return tuple(str(item).strip() for item in value if str(item).strip())
         return value
 
     @field_validator("outbound_allowed_networks", mode="before")

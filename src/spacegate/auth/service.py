@@ -130,7 +130,7 @@ def verify_credentials(
     if user is None or not ok or not user.is_active:
         limiter.record_failure(account_name, key, client)
         raise Unauthorized("The account, email or password is not correct.")
-    limiter.record_success(account_name, key)
+    limiter.record_success(account_name, key, client)
     ensure_password_sign_in_allowed(session, user)
     return user
 
