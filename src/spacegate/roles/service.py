@@ -21,6 +21,7 @@ from spacegate.consult import ask
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
+from spacegate.lookalikes import skeleton
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole
 
@@ -195,6 +196,8 @@ def _validated_permissions(names: list[str], level: Level) -> frozenset[Permissi
 def _ensure_new_name(
     session: Session, account_id: int, name: str, except_id: int | None = None
 ) -> None:
+    """Raises Conflict (409) for a name taken, or one that looks like a name taken (a
+    built-in role's included): names are how people recognise what they grant."""
     if builtin_role(name) is not None or name.lower() in {r.value.lower() for r in BuiltinRole}:
         raise Conflict(f"'{name}' is the name of a built-in role.", field="name")
     existing = session.scalar(
@@ -204,6 +207,23 @@ def _ensure_new_name(
     )
     if existing is not None and existing != except_id:
         raise Conflict(f"A role named '{name}' already exists.", field="name")
+    looks = skeleton(name)
+    for builtin in BuiltinRole:
+        if skeleton(builtin.value) == looks:
+            raise Conflict(
+                f"'{name}' looks like the built-in role '{builtin.value}'; choose a name "
+                "that reads differently.",
+                field="name",
+            )
+    others = session.execute(
+        select(CustomRole.id, CustomRole.name).where(CustomRole.account_id == account_id)
+    )
+    for role_id, other in others:
+        if role_id != except_id and skeleton(other) == looks:
+            raise Conflict(
+                f"'{name}' looks like the role '{other}'; choose a name that reads differently.",
+                field="name",
+            )
 
 
 def _ensure_within_own(access: Access, permissions: frozenset[Permission]) -> None:
