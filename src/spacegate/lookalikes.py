@@ -3,10 +3,11 @@ names which look the same share.
 
 A role named "Space\\u00a0Admin", "Space  Admin" or "Space Admin" spelled with a
 Cyrillic S (U+0405) and A (U+0410) reads as the built-in "Space Admin" in every list
-and audit line, and would be granted or trusted as one. `normal_name` folds the first two (Unicode NFKC, runs of whitespace as
-one space); `skeleton` maps every character to one representative of its confusables
-(Unicode's confusables data, shipped by `confusable-homoglyphs`) and folds case, so
-that names which look alike have the same skeleton.
+and audit line, and would be granted or trusted as one. `normal_name` folds the first
+two (Unicode NFKC, runs of whitespace as one space); `skeleton` maps every character
+to one representative of its confusables (Unicode's confusables data, shipped by
+`confusable-homoglyphs`) and folds case, so that names which look alike have the same
+skeleton.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def _create(client: TestClient, admin: Person, name: str, level: str = "space") 
         "Space  Admin",
         " Space Admin\u2003",
         f"{CYRILLIC_S}pace {CYRILLIC_A}dmin",
-        "ＳＰＡＣＥ ＡＤＭＩＮ",  # fullwidth
+        "".join(chr(ord(ch) + 0xFEE0) if ch != " " else ch for ch in "SPACE ADMIN"),  # fullwidth
         "Space Adm\u0131n",  # dotless i
     ],
 )
