@@ -66,7 +66,7 @@ from spacegate.scim.routing import ScimGuard
 from spacegate.settings import Settings
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users.models import User
-from spacegate.web.csrf import CSRF_COOKIE, CSRF_FIELD
+from spacegate.web.csrf import CSRF_COOKIE, CSRF_FIELD, signed_token
 from tests.api_helpers import error_of
 from tests.blueprints.factories import new_blueprint, new_repository
 from tests.blueprints.gitrepo import example_origin
@@ -481,7 +481,9 @@ class Call:
         if is_console(self.path):
             cookies[CSRF_COOKIE] = CSRF
             if method == "POST":
-                form = {**(form or {}), CSRF_FIELD: CSRF}
+                secret = client.app.state.runtime.settings.resolved_secret_key()  # type: ignore[attr-defined]
+                session = cookies.get(SESSION_COOKIE, "")
+                form = {**(form or {}), CSRF_FIELD: signed_token(secret, CSRF, session)}
         if cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
         client.cookies.clear()  # only what this call says, nothing kept from an earlier one
