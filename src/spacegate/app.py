@@ -48,6 +48,7 @@ from spacegate.web import admin_spaces as admin_space_pages
 from spacegate.web import admin_tags as admin_tag_pages
 from spacegate.web import admin_users as admin_user_pages
 from spacegate.web import auth as auth_pages
+from spacegate.web import passwords as password_pages
 from spacegate.web import profile as profile_pages
 from spacegate.web import setup as setup_pages
 from spacegate.web import signup as signup_pages
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         admin_audit_pages,
         admin_cloud_pages,
         profile_pages,
+        password_pages,
         space_blueprint_pages,
         space_environment_pages,
         space_cost_pages,

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         65536, ge=8, description="argon2id memory per hash, in KiB."
     )
 
+    password_reset_minutes: int = Field(
+        60, ge=5, le=1440, description="How long a password reset link works (it works once)."
+    )
     invitation_expiry_days: int = Field(
         7, ge=1, le=365, description="How long an invitation link works."
     )

@@ -1,5 +1,5 @@
 """security hardening: repository tokens bound to their host, sync leases, token
-families
+families, password resets
 
 Revision ID: 0008
 Revises: 0007
@@ -47,6 +47,35 @@ def upgrade() -> None:
             sa.Column("used_at", spacegate.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index(batch_op.f("ix_tokens_family"), ["family"], unique=False)
+    op.create_table(
+        "password_resets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", spacegate.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", spacegate.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", spacegate.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_password_resets_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_password_resets_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_resets")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_password_resets_token_hash")),
+    )
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_password_resets_account_id"), ["account_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_password_resets_user_id"), ["user_id"], unique=False)
     # Existing tokens are bound to the host of the URL they are stored with now.
     connection = op.get_bind()
     repositories = sa.table(
@@ -70,6 +99,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_password_resets_user_id"))
+        batch_op.drop_index(batch_op.f("ix_password_resets_account_id"))
+    op.drop_table("password_resets")
     with op.batch_alter_table("tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tokens_family"))
         batch_op.drop_column("used_at")
