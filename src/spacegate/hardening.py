@@ -28,7 +28,8 @@ LARGER_BODIES: dict[str, int] = {
 }
 """Routes (by path prefix) that need more than the default body limit."""
 POLICY_BODY_BYTES = 2 * MIB
-"""Space policies: a module and its data document (`/api/spaces/{space}/policies...`)."""
+"""Space policies: a module and its data document (`/api/spaces/{space}/policies...`,
+and the console's forms, whose URL encoding can triple the size)."""
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -71,7 +72,7 @@ class Hardening:
         self.max_body = max_body_bytes
 
     def limit_for(self, path: str) -> int:
-        if path.startswith("/api/spaces/") and "/policies" in path:
+        if path.startswith(("/api/spaces/", "/spaces/")) and "/policies" in path:
             return max(self.max_body, POLICY_BODY_BYTES)
         for prefix, limit in LARGER_BODIES.items():
             if path.startswith(prefix):
