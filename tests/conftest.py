@@ -70,6 +70,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         mail_worker=False,  # tests deliver mail explicitly, one pass at a time
         worker_election=False,  # each test's runtime runs its own workers, as one process
         mail_retry_base_seconds=0,
+        local_repositories=True,  # the tests' origins are git repositories on disk
     )
 
 
@@ -87,6 +88,7 @@ def runtime(engine: Engine, settings: Settings) -> Iterator[Runtime]:
         login_limiter=LoginLimiter(
             per_email=settings.login_max_failures_per_email,
             per_client=settings.login_max_failures_per_client,
+            per_email_all_clients=settings.login_max_failures_per_email_all_clients,
             window_seconds=settings.login_failure_window_seconds,
         ),
         setup_gate=SetupGate(),
@@ -94,6 +96,7 @@ def runtime(engine: Engine, settings: Settings) -> Iterator[Runtime]:
         mail=Deliverer(sessions, settings, box),
     )
     yield runtime
+    runtime.policies.close()
     runtime.callers.stop()
     runtime.mail.stop()
     runtime.authz.stop()

@@ -29,6 +29,7 @@ def module_runtime(engine: Engine, database_url: str, data_dir: Path) -> Iterato
         argon2_memory_cost_kib=8,
         mail_worker=False,
         worker_election=False,
+        local_repositories=True,  # the tests' origins are git repositories on disk
     )
     runtime = Runtime.start(settings, migrate=False)
     try:

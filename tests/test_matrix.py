@@ -51,7 +51,7 @@ from spacegate.access.guard import (
 from spacegate.access.openapi import guards_of
 from spacegate.accounts.service import create_account
 from spacegate.app import api_routes, create_app
-from spacegate.auth.models import TokenKind
+from spacegate.auth.models import PasswordReset, TokenKind
 from spacegate.auth.service import issue_session_tokens, issue_token
 from spacegate.authz import SPEC_BY_ID, BuiltinRole, Level, Permission
 from spacegate.authz.catalog import builtin_role, builtin_role_permissions, permissions_of_level
@@ -66,7 +66,7 @@ from spacegate.scim.routing import ScimGuard
 from spacegate.settings import Settings
 from spacegate.spaces.models import Space, SpaceMembership
 from spacegate.users.models import User
-from spacegate.web.csrf import CSRF_COOKIE, CSRF_FIELD
+from spacegate.web.csrf import CSRF_COOKIE, CSRF_FIELD, signed_token
 from tests.api_helpers import error_of
 from tests.blueprints.factories import new_blueprint, new_repository
 from tests.blueprints.gitrepo import example_origin
@@ -481,7 +481,9 @@ class Call:
         if is_console(self.path):
             cookies[CSRF_COOKIE] = CSRF
             if method == "POST":
-                form = {**(form or {}), CSRF_FIELD: CSRF}
+                secret = client.app.state.runtime.settings.resolved_secret_key()  # type: ignore[attr-defined]
+                session = cookies.get(SESSION_COOKIE, "")
+                form = {**(form or {}), CSRF_FIELD: signed_token(secret, CSRF, session)}
         if cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
         client.cookies.clear()  # only what this call says, nothing kept from an earlier one
@@ -578,6 +580,22 @@ def _delete_own_token(path: str, field: str | None = None) -> Example:
         if field is None:
             return Call(f"{path}/{token_id}")
         return Call(path, form={field: token_id})
+
+    return example
+
+
+NEW_PASSWORD = "a fresh and unusual passphrase"
+
+
+def _with_password(call: Call) -> Example:
+    """`me` gets the factories' password first (the world's users have none)."""
+
+    def example(world: World, me: Signed) -> Call:
+        with transaction(world.runtime.sessions) as session:
+            user = session.get(User, me.user_id)
+            assert user is not None
+            user.password_hash = world.runtime.passwords.hash(PASSWORD)
+        return call
 
     return example
 
@@ -738,6 +756,23 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         f"/api/accounts/users/{VICTIM}/status", params={"value": "inactive"}
     ),
     ("GET", "/api/me"): lambda w, me: Call("/api/me"),
+    ("PUT", "/api/accounts/password"): _with_password(
+        Call(
+            "/api/accounts/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        )
+    ),
+    ("GET", "/profile/password"): lambda w, me: Call("/profile/password"),
+    ("POST", "/profile/password"): _with_password(
+        Call(
+            "/profile/password",
+            form={
+                "current_password": PASSWORD,
+                "new_password": NEW_PASSWORD,
+                "confirm_password": NEW_PASSWORD,
+            },
+        )
+    ),
     # Invitations
     ("POST", "/api/accounts/invitations"): lambda w, me: Call(
         "/api/accounts/invitations",
@@ -1297,6 +1332,22 @@ def _invited(runtime: Runtime) -> str:
     return new_invitation(runtime, _owner(runtime).account_id, INVITEE)
 
 
+def _reset_token(runtime: Runtime) -> str:
+    """A password reset link's token of the owner, as `forgotpassword` emails it."""
+    owner = _owner(runtime)
+    secret = new_secret()
+    with transaction(runtime.sessions) as session:
+        session.add(
+            PasswordReset(
+                account_id=owner.account_id,
+                user_id=owner.user_id,
+                token_hash=hash_secret(secret),
+                expires_at=utcnow() + timedelta(minutes=30),
+            )
+        )
+    return secret
+
+
 def _login_page(runtime: Runtime) -> Call:
     _owner(runtime)
     return Call("/login", params={"account": "acme", "next": "/admin/users"})
@@ -1360,6 +1411,26 @@ PUBLIC_EXAMPLES: dict[tuple[str, str], PublicExample] = {
     ("GET", "/login"): _login_page,
     ("POST", "/login"): lambda rt: Call(
         "/login", form={"account": "acme", "email": _owner(rt).email, "password": PASSWORD}
+    ),
+    ("POST", "/api/accounts/forgotpassword"): lambda rt: Call(
+        "/api/accounts/forgotpassword", json={"account": "acme", "email": _owner(rt).email}
+    ),
+    ("POST", "/api/accounts/resetpassword"): lambda rt: Call(
+        "/api/accounts/resetpassword",
+        json={"token": _reset_token(rt), "new_password": "a fresh and unusual passphrase"},
+    ),
+    ("GET", "/forgotpassword"): lambda rt: Call("/forgotpassword", params={"account": "acme"}),
+    ("POST", "/forgotpassword"): lambda rt: Call(
+        "/forgotpassword", form={"account": "acme", "email": _owner(rt).email}
+    ),
+    ("GET", "/resetpassword"): lambda rt: Call("/resetpassword", params={"token": "x"}),
+    ("POST", "/resetpassword"): lambda rt: Call(
+        "/resetpassword",
+        form={
+            "token": _reset_token(rt),
+            "new_password": "a fresh and unusual passphrase",
+            "confirm_password": "a fresh and unusual passphrase",
+        },
     ),
     ("GET", "/healthz"): lambda rt: Call("/healthz"),
     ("GET", "/readyz"): lambda rt: _ready(rt, Call("/readyz")),

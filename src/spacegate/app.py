@@ -15,6 +15,7 @@ from spacegate.access import api as decision_api
 from spacegate.access.openapi import document_security
 from spacegate.accounts import api as setup_api
 from spacegate.accounts.service import any_account
+from spacegate.api_docs import install_api_docs
 from spacegate.audit import api as audit_api
 from spacegate.auth import api as auth_api
 from spacegate.blueprints import api as blueprints_api
@@ -23,6 +24,7 @@ from spacegate.cost import api as cost_api
 from spacegate.db import transaction
 from spacegate.environments import api as environments_api
 from spacegate.groups import api as groups_api
+from spacegate.hardening import Hardening
 from spacegate.http_errors import install_error_handlers
 from spacegate.invitations import api as invitations_api
 from spacegate.operations import api as operations_api
@@ -46,6 +48,7 @@ from spacegate.web import admin_spaces as admin_space_pages
 from spacegate.web import admin_tags as admin_tag_pages
 from spacegate.web import admin_users as admin_user_pages
 from spacegate.web import auth as auth_pages
+from spacegate.web import passwords as password_pages
 from spacegate.web import profile as profile_pages
 from spacegate.web import setup as setup_pages
 from spacegate.web import signup as signup_pages
@@ -92,7 +95,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         version="0.1.0",
         description=DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from the package by `install_api_docs`, not from a CDN
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -135,6 +138,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         admin_audit_pages,
         admin_cloud_pages,
         profile_pages,
+        password_pages,
         space_blueprint_pages,
         space_environment_pages,
         space_cost_pages,
@@ -145,7 +149,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         admin_idp_pages,
     ):
         app.include_router(pages.router)
+    install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(Hardening, max_body_bytes=settings.max_request_body_bytes)
     app.add_middleware(ObserveRequests)
     document_security(app, api_routes(app))
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -80,10 +80,20 @@ def serve(
         ssl_keyfile=ssl_keyfile,
         log_level="info",
         access_log=False,  # spacegate writes its own, off the request's path
+        **proxy_options(settings),
         # A worker answers its supervisor only once started (imports, migrations check,
         # first poll); on a busy machine that takes longer than uvicorn's 5 s default.
         timeout_worker_healthcheck=60,
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Whose forwarded headers uvicorn believes: the proxies in SPACEGATE_TRUSTED_PROXIES,
+    and no one by default (uvicorn alone would believe 127.0.0.1, and with it anything
+    on the machine that can reach the port)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
 
 
 @app.command()

@@ -71,7 +71,12 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        names = {404: "NotFound", 405: "MethodNotAllowed", 401: "Unauthorized"}
+        names = {
+            404: "NotFound",
+            405: "MethodNotAllowed",
+            401: "Unauthorized",
+            413: "PayloadTooLarge",
+        }
         message = {
             404: "There is no such resource.",
             405: "This resource does not support that method.",

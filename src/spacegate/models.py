@@ -2,7 +2,7 @@
 
 from spacegate.accounts.models import Account
 from spacegate.audit.models import AuditEvent
-from spacegate.auth.models import Token, TokenSpace
+from spacegate.auth.models import PasswordReset, Token, TokenSpace
 from spacegate.blueprints.models import Blueprint, Repository
 from spacegate.cloudaccounts.models import (
     CloudAccount,
@@ -44,6 +44,7 @@ __all__ = [
     "Invitation",
     "InvitationSpace",
     "OutboxMessage",
+    "PasswordReset",
     "Repository",
     "ScimGroup",
     "ScimToken",

@@ -9,6 +9,7 @@ import email_validator
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 from spacegate.errors import InvalidInput
+from spacegate.lookalikes import normal_name
 
 MAX_NAME = 64
 
@@ -22,9 +23,10 @@ email_validator.SPECIAL_USE_DOMAIN_NAMES = []
 
 
 def clean_name(value: str, what: str, *, field: str = "name") -> str:
-    """A display name that is also a path key: trimmed, 1..64 printable characters, no '/'.
-    A refusal names `field`."""
-    name = value.strip()
+    """A display name that is also a path key: in its normal form (NFKC, runs of
+    whitespace as one space, trimmed), 1..64 printable characters, no '/'. A refusal
+    names `field`."""
+    name = normal_name(value)
     if not name:
         raise InvalidInput(f"The {what} name must not be empty.", field=field)
     if len(name) > MAX_NAME:

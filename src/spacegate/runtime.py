@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,17 +21,22 @@ from spacegate.environments import live
 from spacegate.environments.worker import ENVIRONMENT_QUEUED, EnvironmentWorker
 from spacegate.grants.cache import IndexCache
 from spacegate.grants.feed import ChangeFeed
-from spacegate.groups.views import group_role_holders
+from spacegate.groups.views import group_role_holders, group_role_scopes
 from spacegate.mail.outbox import MAIL_QUEUED, Deliverer
 from spacegate.migrate import upgrade
 from spacegate.operations.access_log import AccessLog
 from spacegate.operations.election import Election
-from spacegate.roles.service import ROLE_HOLDERS
+from spacegate.policies.sandbox import PolicyEvaluator
+from spacegate.roles.service import ROLE_HOLDERS, ROLE_SCOPES
 from spacegate.settings import Settings
-from spacegate.spaces.members import space_role_holders
+from spacegate.spaces.members import space_role_holders, space_role_scopes
 from spacegate.spaces.service import SPACE_DELETION
 from spacegate.users.passwords import Passwords
-from spacegate.users.service import USER_DEACTIVATED, account_role_holders
+from spacegate.users.service import (
+    USER_DEACTIVATED,
+    account_role_holders,
+    account_role_scopes,
+)
 
 
 @dataclass
@@ -49,12 +56,13 @@ class Runtime:
     feed: ChangeFeed = field(init=False)
     election: Election = field(init=False)
     access_log: AccessLog = field(init=False)
+    policies: PolicyEvaluator = field(init=False)
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
-        engine = make_engine(settings.resolved_database_url)
         if settings.resolved_database_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            make_private_data_dir(settings)
+        engine = make_engine(settings.resolved_database_url)
         if migrate:
             upgrade(engine)
         sessions = make_session_factory(engine)
@@ -71,6 +79,7 @@ class Runtime:
             login_limiter=LoginLimiter(
                 per_email=settings.login_max_failures_per_email,
                 per_client=settings.login_max_failures_per_client,
+                per_email_all_clients=settings.login_max_failures_per_email_all_clients,
                 window_seconds=settings.login_failure_window_seconds,
             ),
             setup_gate=SetupGate(),
@@ -91,6 +100,11 @@ class Runtime:
             on_deposed=self._stop_workers,
         )
         self.access_log = AccessLog()
+        self.policies = PolicyEvaluator(
+            workers=self.settings.policy_workers,
+            timeout_seconds=self.settings.policy_timeout_seconds,
+            memory_mib=self.settings.policy_memory_mib,
+        )
         # A committed transaction that queued mail or environment work wakes its worker.
         subscribe(self.sessions, MAIL_QUEUED, lambda _: self.mail.wake())
         subscribe(self.sessions, ENVIRONMENT_QUEUED, lambda _: self.environments.wake())
@@ -132,7 +146,26 @@ class Runtime:
 
     def close(self) -> None:
         self.stop_background()
+        self.policies.close()
         self.engine.dispose()
+
+
+def make_private_data_dir(settings: Settings) -> None:
+    """The data directory holds every account's data, the installation secret and the
+    git cache: 0700, and the SQLite database 0600 before SQLite first opens it (its WAL
+    and shared-memory files take the database file's mode)."""
+    data_dir = settings.data_dir
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    url = settings.resolved_database_url
+    database = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if database is None or str(database) in ("", ":memory:"):
+        return
+    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = Path(f"{database}{suffix}")
+        if path.exists():
+            os.chmod(path, 0o600)
 
 
 def answer_for_the_domains_above(sessions: sessionmaker[Session]) -> None:
@@ -145,4 +178,7 @@ def answer_for_the_domains_above(sessions: sessionmaker[Session]) -> None:
     answer(sessions, ROLE_HOLDERS, account_role_holders)  # the account role first
     answer(sessions, ROLE_HOLDERS, space_role_holders)
     answer(sessions, ROLE_HOLDERS, group_role_holders)
+    answer(sessions, ROLE_SCOPES, account_role_scopes)
+    answer(sessions, ROLE_SCOPES, space_role_scopes)
+    answer(sessions, ROLE_SCOPES, group_role_scopes)
     answer(sessions, USER_DEACTIVATED, revoke_all_for_user)

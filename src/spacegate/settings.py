@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -40,10 +42,26 @@ class Settings(BaseSettings):
     )
 
     login_max_failures_per_email: int = Field(
-        5, ge=1, description="Failed sign-ins per account + email within the window before 429."
+        5,
+        ge=1,
+        description="Failed sign-ins per account + email from one client address before "
+        "each further attempt from there waits (60 s, doubling, at most the window; 429).",
+    )
+    login_max_failures_per_email_all_clients: int = Field(
+        100,
+        ge=1,
+        description="Failed sign-ins per account + email from all addresses together "
+        "within the window before 429 (against guessing from many addresses).",
     )
     login_max_failures_per_client: int = Field(
         20, ge=1, description="Failed sign-ins per client address within the window before 429."
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers `spacegate serve` believes, comma-separated (uvicorn's "
+        "`forwarded_allow_ips`, e.g. `10.0.0.5,10.0.0.6`, or `*` behind a proxy that is "
+        "the only way in). By default none: the client address is the connection's peer.",
     )
     login_failure_window_seconds: int = Field(
         900, ge=1, description="The sliding window of the sign-in limits."
@@ -54,6 +72,9 @@ class Settings(BaseSettings):
         65536, ge=8, description="argon2id memory per hash, in KiB."
     )
 
+    password_reset_minutes: int = Field(
+        60, ge=5, le=1440, description="How long a password reset link works (it works once)."
+    )
     invitation_expiry_days: int = Field(
         7, ge=1, le=365, description="How long an invitation link works."
     )
@@ -105,6 +126,12 @@ class Settings(BaseSettings):
         "elected through the database (PostgreSQL advisory lock; on SQLite a file lock in "
         "the data dir); off: every process runs its own.",
     )
+    max_request_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body, in bytes (larger bodies are answered 413 before "
+        "they are read); the cost-records import and space policies allow more.",
+    )
     access_log: bool = Field(
         True, description="Log every request (written by a background thread, off the hot path)."
     )
@@ -113,9 +140,25 @@ class Settings(BaseSettings):
     )
 
     local_repositories: bool = Field(
-        True,
+        False,
         description="Allow blueprint repositories at file:// URLs and local paths, read "
-        "from this server's disk (mirrors, tests); turn off where space admins must not.",
+        "from this server's disk (mirrors, tests). Off by default: a space admin could "
+        "otherwise read any git repository the server can see.",
+    )
+    outbound_allowed_networks: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Networks that repository URLs and cluster API servers may point to "
+        "although they are not public (loopback, private, link-local, ...), "
+        "comma-separated CIDRs such as `10.20.0.0/16,192.168.7.5/32`. By default only "
+        "global unicast addresses are reached, so that a URL cannot reach the metadata "
+        "service, the server's own ports or the network behind it.",
+    )
+    git_fetch_deadline_seconds: float = Field(
+        120,
+        gt=0,
+        le=3600,
+        description="Longest a repository fetch (a sync, or a grain's source at launch) "
+        "may take in all; a slower remote fails the sync.",
     )
 
     environment_worker: bool = Field(
@@ -147,6 +190,23 @@ class Settings(BaseSettings):
     terraform_binary: str = Field("terraform", description="The terraform command to run.")
     terraform_timeout_seconds: float = Field(
         1800, gt=0, description="Longest a terraform command may run before it is stopped."
+    )
+    policy_timeout_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Longest one space policy may run (at a launch, an extension, or on a "
+        "sample input when saved); past it the policy refuses, naming itself.",
+    )
+    policy_memory_mib: int = Field(
+        512,
+        ge=128,
+        le=65536,
+        description="Memory bound of the worker processes that evaluate space policies "
+        "(their address space, in MiB); a policy that needs more refuses.",
+    )
+    policy_workers: int = Field(
+        2, ge=1, le=32, description="Worker processes that evaluate space policies."
     )
     sso_clock_skew_seconds: int = Field(
         60,
@@ -185,6 +245,34 @@ class Settings(BaseSettings):
             return tuple(domain_key(domain) for domain in value if str(domain).strip())
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return tuple(str(item).strip() for item in value if str(item).strip())
+        return value
+
+    @field_validator("outbound_allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """Comma-separated (from the environment) or a sequence of CIDRs."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            networks = []
+            for network in value:
+                text = str(network).strip()
+                if not text:
+                    continue
+                try:
+                    networks.append(str(ipaddress.ip_network(text, strict=False)))
+                except ValueError:
+                    raise ValueError(f"'{text}' is not a network such as 10.0.0.0/8") from None
+            return tuple(networks)
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -198,10 +286,12 @@ class Settings(BaseSettings):
         path = self.data_dir / SECRET_KEY_FILE
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        path.write_text(key + "\n")
-        path.chmod(0o600)
+        # Created 0600 (never readable by others, not even for a moment).
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(key + "\n")
         return key
 
     def base_url(self) -> str:

@@ -14,6 +14,7 @@ from spacegate.accounts.models import Account
 from spacegate.db import transaction
 from spacegate.runtime import Runtime
 from spacegate.users.models import User
+from spacegate.web.csrf import signed_token
 from tests.factories import new_account
 
 PASSWORD = "a long and unusual passphrase"
@@ -97,9 +98,9 @@ def test_a_link_from_before_an_account_existed_is_dead(
     ("password", "sentence"),
     [
         ("short", "at least 10 characters"),
-        ("password123", "too common"),
+        ("password123", "too easy to guess"),
         ("founder@example.com", "email"),
-        ("aaaaaaaaaaaa", "too common"),
+        ("aaaaaaaaaaaa", "too easy to guess"),
     ],
 )
 def test_a_weak_password_answers_422_and_creates_nothing(
@@ -190,10 +191,12 @@ def test_posting_the_form_creates_the_account(client: TestClient, runtime: Runti
 
 
 def hidden_csrf(client: TestClient) -> str:
-    """The CSRF cookie the client holds (what the page's hidden field repeats)."""
+    """The token the pages' hidden field carries for this client: signed over its CSRF
+    cookie and its session cookie (if any)."""
     value = client.cookies.get("spacegate_csrf")
     assert value
-    return value
+    secret = client.app.state.runtime.settings.resolved_secret_key()  # type: ignore[attr-defined]
+    return signed_token(secret, value, client.cookies.get("spacegate_session") or "")
 
 
 def test_a_form_post_without_its_csrf_token_is_refused(

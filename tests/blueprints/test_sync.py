@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from spacegate.blueprints import git
 from spacegate.runtime import Runtime
 from tests.api_helpers import audit_events, error_of
 from tests.blueprints.gitrepo import Origin, example_origin
@@ -206,7 +207,7 @@ def test_a_failed_sync_is_recorded_and_changes_nothing(
     assert client.put(
         f"{REPOS}/platform", json={"url": origin.url + "-missing", "path": ""}, headers=headers
     ).is_success
-    assert sync(client, team)["message"] == "There is no git repository at that URL."
+    assert sync(client, team)["message"] == git.UNREADABLE
     events = audit_events(client, team.admin, action="repository.sync")
     assert [e["after"]["status"] for e in events] == ["error", "error", "error", "ok"]
 

@@ -171,7 +171,11 @@ def test_a_space_deleted_before_sign_up_is_skipped_and_said(
         ("short", "The password must be at least 10 characters long."),
         (CAROL, "The password must not be your email address."),
         ("CAROL@example.com", "The password must not be your email address."),
-        ("password123", "This password is too common; choose a less predictable one."),
+        (
+            "password123",
+            "This password is too easy to guess: This is a very common password. Add another "
+            "word or two. Uncommon words are better.",
+        ),
     ],
     ids=["too-short", "the-email", "the-email-uppercased", "common"],
 )

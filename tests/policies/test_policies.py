@@ -1,5 +1,5 @@
 """Space policies: who manages them, refusing a module that does not compile, and
-`evaluate_policies`, which the environments call on launch and extend."""
+`evaluate`, which the environments call on launch and extend."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spacegate.db import transaction
-from spacegate.policies.service import PolicyDenied, evaluate_policies
+from spacegate.policies.service import PolicyDenied, enabled_policies
+from spacegate.policies.service import evaluate as evaluate_policies
 from spacegate.runtime import Runtime
 from tests.api_helpers import audit_events, error_of
 from tests.cloudaccounts.factories import Team
@@ -40,7 +41,8 @@ def launch(duration_minutes: int, **fields: Any) -> dict[str, Any]:
 
 def evaluate(runtime: Runtime, team: Team, document: dict[str, Any]) -> list[str]:
     with transaction(runtime.sessions, write=False) as session:
-        return evaluate_policies(session, space_id=team.space_id, input_document=document)
+        policies = enabled_policies(session, space_id=team.space_id)
+    return evaluate_policies(runtime.policies, policies, document)
 
 
 @pytest.mark.parametrize(("who", "status"), [("space_admin", 201), ("developer", 403)])
@@ -161,7 +163,7 @@ def test_policies_of_other_spaces_do_not_apply(
 ) -> None:
     new_policy(runtime, team.space_id, "max-duration", data={"max_duration_minutes": 1})
     with transaction(runtime.sessions, write=False) as session:
-        assert evaluate_policies(session, space_id=team.space_id + 1000, input_document={}) == []
+        assert enabled_policies(session, space_id=team.space_id + 1000) == []
     error_of(client.get(POLICIES, headers=team.outsider.headers), 404)
     error_of(client.get(f"{POLICIES}/max-duration", headers=team.stranger.headers), 404)
 

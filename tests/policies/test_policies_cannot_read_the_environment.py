@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spacegate.db import transaction
-from spacegate.policies.service import evaluate_policies
+from spacegate.policies.service import enabled_policies, evaluate
 from spacegate.runtime import Runtime
 from tests.api_helpers import error_of
 from tests.cloudaccounts.factories import Team
@@ -55,7 +55,8 @@ def test_a_stored_policy_reading_the_environment_fails_closed_without_the_value(
     source = f"package spacegate.leak\nimport rego.v1\n{body}\n"
     new_policy(runtime, team.space_id, "leak", source=source, data={})
     with transaction(runtime.sessions, write=False) as session:
-        messages = evaluate_policies(session, space_id=team.space_id, input_document={})
+        policies = enabled_policies(session, space_id=team.space_id)
+    messages = evaluate(runtime.policies, policies, {})
     assert len(messages) == 1
     assert messages[0].startswith("Policy 'leak' could not be evaluated: ")
     assert SECRET not in messages[0]

@@ -46,6 +46,7 @@ SECRET_KEY = "browser-test-secret"
 ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 8}
 # The settings the server subprocess gets through its environment.
 SERVER_SETTINGS = (
+    "local_repositories",
     "data_dir",
     "database_url",
     "secret_key",
@@ -117,6 +118,7 @@ def serve(data_dir: Path, mailbox: SMTPServer) -> Iterator[LiveServer]:
         mail_poll_seconds=0.2,
         mail_retry_base_seconds=0,
         authz_poll_seconds=0.05,
+        local_repositories=True,  # the tests' origins are git repositories on disk
         **ARGON2,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}

@@ -26,7 +26,8 @@ def csrf_token(html: str) -> str:
 
 def sign_in(client: TestClient, email: str, account: str = "acme") -> str:
     """Sign in through the login form (GET for the CSRF cookie and field, then POST);
-    the client keeps the session cookie. Returns the CSRF token for later forms."""
+    the client keeps the session cookie. Returns the CSRF token for later forms (the
+    token is bound to the session: one from a page read after signing in)."""
     page = client.get("/login")
     assert page.status_code == 200, page.text
     assert client.cookies.get("spacegate_csrf"), "GET /login sets the CSRF cookie"
@@ -38,7 +39,7 @@ def sign_in(client: TestClient, email: str, account: str = "acme") -> str:
     )
     assert response.status_code == 303, response.text
     assert client.cookies.get("spacegate_session"), "signing in sets the session cookie"
-    return token
+    return csrf_token(client.get("/profile").text)
 
 
 def submit(

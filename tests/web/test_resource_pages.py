@@ -426,7 +426,14 @@ def test_kubernetes_compute_services(client: TestClient, pages: Pages, team: Tea
     saved = pages.post(
         "/admin/cloudaccounts/kubernetes/eks-dev/edit",
         token,
-        {"name": "eks-dev", "api_server": "https://k8s.acme.example", "namespace": "prod"},
+        # Another port is another server: its token comes with it (a token is only sent
+        # to the server it was given for).
+        {
+            "name": "eks-dev",
+            "api_server": "https://k8s.acme.example",
+            "namespace": "prod",
+            "token": "token-for-the-new-server",
+        },
     )
     listing = pages.follow(saved)
     [_, row] = table_rows(listing.text, "computeservices")

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from spacegate.access.requires import Administration
-from spacegate.audit import service
+from spacegate.audit import service, visibility
 from spacegate.deps import SessionDep
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
+from spacegate.spaces.service import space_names
 
 router = APIRouter(prefix="/api", tags=["Audit"])
 
@@ -48,6 +49,9 @@ def list_audit_events(
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> list[AuditEventOut]:
+    """Every event is listed; the details (`before`, `after`) of one the caller could not
+    read directly (a policy, a repository or an environment of a space where they lack
+    the permission; cloud accounts, the identity provider, cost) are withheld."""
     filters = service.AuditFilter(
         actor=actor, target=target, action=action, since=since, until=until
     )
@@ -55,18 +59,26 @@ def list_audit_events(
         session, access.caller.account_id, filters, limit=limit, before_id=decode_cursor(cursor)
     )
     set_next_cursor(response, [event.id for event in events], limit)
-    return [
-        AuditEventOut(
-            id=e.id,
-            time=e.created_at,
-            actor=e.actor,
-            action=e.action,
-            target_type=e.target_type,
-            target=e.target,
-            before=e.before,
-            after=e.after,
-            client_address=e.client_address,
-            source=e.source,
+    space_ids = space_ids_by_name(session, access.caller.account_id)
+    answer = []
+    for e in events:
+        before, after = visibility.details(e, access, space_ids)
+        answer.append(
+            AuditEventOut(
+                id=e.id,
+                time=e.created_at,
+                actor=e.actor,
+                action=e.action,
+                target_type=e.target_type,
+                target=e.target,
+                before=before,
+                after=after,
+                client_address=e.client_address,
+                source=e.source,
+            )
         )
-        for e in events
-    ]
+    return answer
+
+
+def space_ids_by_name(session: SessionDep, account_id: int) -> dict[str, int]:
+    return {name.lower(): space_id for space_id, name in space_names(session, account_id).items()}

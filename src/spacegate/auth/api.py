@@ -7,12 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from spacegate.access.requires import Anyone, SignedInAccess
-from spacegate.auth import service
+from spacegate.auth import credentials, service
 from spacegate.auth.schemas import (
+    ForgotPasswordRequest,
+    ForgotPasswordResponse,
     LoginRequest,
     LongTokenRequest,
     LongTokenResponse,
+    PasswordChangeRequest,
     RefreshRequest,
+    ResetPasswordRequest,
     TokenInfo,
     TokenResponse,
 )
@@ -134,4 +138,73 @@ def revoke_token(
     session: SessionDep,
 ) -> Response:
     service.revoke_api_token(session, access.caller, token_id)
+    return Response(status_code=204)
+
+
+# -- passwords ------------------------------------------------------------------------------
+
+RESET_ANSWER = "If that address has an account here, a link to choose a new password is on its way."
+
+
+@router.put("/accounts/password", summary="Change my password", status_code=204)
+def change_password(
+    body: PasswordChangeRequest,
+    access: SignedInAccess,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    """With the current password. Every other sign-in of the user ends (console
+    sessions, access and refresh tokens); the caller's own sign-in and the user's API
+    tokens are kept. 422 for a wrong current password (counted as a failed sign-in) or
+    a new one that is too easy to guess, with the reason; 403 for a narrowed token."""
+    credentials.change_password(
+        session,
+        access.caller,
+        runtime.passwords,
+        runtime.login_limiter,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/accounts/forgotpassword",
+    summary="Email me a link to choose a new password",
+    response_model=ForgotPasswordResponse,
+    status_code=202,
+    dependencies=[Anyone],
+)
+def forgot_password(
+    body: ForgotPasswordRequest, session: SessionDep, runtime: RuntimeDep, client: ClientDep
+) -> ForgotPasswordResponse:
+    """Answers the same whether or not the address has an account (nothing tells which
+    exist). The link works once, for SPACEGATE_PASSWORD_RESET_MINUTES; at most one is
+    sent per address per minute."""
+    credentials.request_reset(
+        session,
+        runtime.box,
+        runtime.settings,
+        account_name=body.account,
+        email=body.email,
+        client=client,
+    )
+    return ForgotPasswordResponse(message=RESET_ANSWER)
+
+
+@router.post(
+    "/accounts/resetpassword",
+    summary="Choose a new password with an emailed link",
+    status_code=204,
+    dependencies=[Anyone],
+)
+def reset_password(
+    body: ResetPasswordRequest, session: SessionDep, runtime: RuntimeDep, client: ClientDep
+) -> Response:
+    """The link's token is used up; every sign-in of the user ends (console sessions,
+    access and refresh tokens; API tokens are kept). 422 for a token that is unknown,
+    used or expired, or a password that is too easy to guess."""
+    credentials.reset_password(
+        session, runtime.passwords, token=body.token, new_password=body.new_password, client=client
+    )
     return Response(status_code=204)

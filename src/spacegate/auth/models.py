@@ -36,6 +36,11 @@ class Token(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A sign-in's tokens share a family: the access and refresh tokens of the login and
+    # of every refresh that follows from it. A refresh token is marked used, not deleted,
+    # so that its reuse (a stolen copy) is seen and ends the whole family.
+    family: Mapped[str | None] = mapped_column(String(32), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Optional narrowing of an API token (rule 8): only these permissions / spaces. A
     # token narrowed to spaces stays narrowed when they are deleted (to fewer, or none).
     permissions: Mapped[list[str] | None] = mapped_column(JSON)
@@ -71,3 +76,19 @@ class TokenSpace(Base):
     space_id: Mapped[int] = mapped_column(
         ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class PasswordReset(Base):
+    """A password reset link sent by email: single use, expiring, only its SHA-256 kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

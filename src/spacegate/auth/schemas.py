@@ -55,3 +55,22 @@ class TokenInfo(BaseModel):
     last_used_at: datetime | None
     permissions: list[str] | None
     space_ids: list[int] | None
+
+
+class PasswordChangeRequest(BaseModel):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class ForgotPasswordRequest(BaseModel):
+    account: str = Field(max_length=64, description="The account's name.")
+    email: str = Field(max_length=254)
+
+
+class ForgotPasswordResponse(BaseModel):
+    message: str
+
+
+class ResetPasswordRequest(BaseModel):
+    token: str = Field(max_length=200, description="The token of the emailed link.")
+    new_password: str = Field(max_length=256)

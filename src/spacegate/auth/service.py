@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from spacegate.accounts.models import Account
@@ -59,6 +60,7 @@ def issue_token(
     name: str = "",
     permissions: list[str] | None = None,
     space_ids: list[int] | None = None,
+    family: str | None = None,
 ) -> IssuedToken:
     """A new token of `kind` for `user`; its secret is in the answer, only its hash
     is kept. Checks nothing and raises no domain error: callers decide who may have one."""
@@ -71,6 +73,7 @@ def issue_token(
         token_hash=hash_secret(secret),
         expires_at=utcnow() + lifetime if lifetime else None,
         permissions=permissions,
+        family=family,
     )
     token.narrow_to_spaces(space_ids)
     session.add(token)
@@ -78,12 +81,25 @@ def issue_token(
     return IssuedToken(token, secret)
 
 
-def issue_session_tokens(session: Session, user: User, settings: Settings) -> TokenPair:
+def issue_session_tokens(
+    session: Session, user: User, settings: Settings, family: str | None = None
+) -> TokenPair:
+    """An access and a refresh token of one family: a new one at sign-in, the refreshed
+    token's own at a refresh."""
+    family = family or secrets.token_hex(16)
     access = issue_token(
-        session, user, TokenKind.ACCESS, lifetime=timedelta(minutes=settings.access_token_minutes)
+        session,
+        user,
+        TokenKind.ACCESS,
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+        family=family,
     )
     refresh = issue_token(
-        session, user, TokenKind.REFRESH, lifetime=timedelta(days=settings.refresh_token_days)
+        session,
+        user,
+        TokenKind.REFRESH,
+        lifetime=timedelta(days=settings.refresh_token_days),
+        family=family,
     )
     return TokenPair(access.secret, refresh.secret, settings.access_token_minutes * 60)
 
@@ -114,7 +130,7 @@ def verify_credentials(
     if user is None or not ok or not user.is_active:
         limiter.record_failure(account_name, key, client)
         raise Unauthorized("The account, email or password is not correct.")
-    limiter.record_success(account_name, key)
+    limiter.record_success(account_name, key, client)
     ensure_password_sign_in_allowed(session, user)
     return user
 
@@ -145,7 +161,10 @@ def login(
 
 
 def refresh(session: Session, refresh_token: str, settings: Settings) -> TokenPair:
-    """Trade a refresh token for a new pair; the old refresh token is used up."""
+    """Trade a refresh token for a new pair of its family; the old refresh token is used
+    up (kept, marked used). Using a used one again means two parties hold it: every
+    token of its family (the pairs issued from its first use included) is revoked, that
+    revocation committed, and Unauthorized raised."""
     token = session.scalar(
         select(Token).where(
             Token.token_hash == hash_secret(refresh_token), Token.kind == TokenKind.REFRESH.value
@@ -154,12 +173,47 @@ def refresh(session: Session, refresh_token: str, settings: Settings) -> TokenPa
     if token is None or _expired(token.expires_at):
         raise Unauthorized("The refresh token is not valid; sign in again.")
     user = session.get(User, token.user_id)
-    # Deleted by a statement that says whether it deleted: of two racing refreshes with
-    # one token, the one that queued behind the other's delete finds nothing and fails.
-    used = session.scalar(delete(Token).where(Token.id == token.id).returning(Token.id))
-    if used is None or user is None or not user.is_active:
+    # Marked by a statement that says whether it marked: of two racing refreshes with one
+    # token, the one that queued behind the other's finds it used, and that is a reuse.
+    used = session.scalar(
+        update(Token)
+        .where(Token.id == token.id, Token.used_at.is_(None))
+        .values(used_at=utcnow())
+        .returning(Token.id)
+        .execution_options(synchronize_session=False)
+    )
+    if used is None:
+        _revoke_family(session, token)
+        session.commit()  # the revocation stands, although the request fails
+        raise Unauthorized(
+            "This refresh token was already used: every token of its sign-in has been "
+            "revoked. Sign in again."
+        )
+    if user is None or not user.is_active:
         raise Unauthorized("The refresh token is not valid; sign in again.")
-    return issue_session_tokens(session, user, settings)
+    return issue_session_tokens(session, user, settings, family=token.family)
+
+
+def _revoke_family(session: Session, token: Token) -> None:
+    """Delete every token of `token`'s family, each dropped from the caller caches."""
+    if token.family is None:
+        family_ids = [token.id]
+    else:
+        family_ids = list(
+            session.scalars(
+                select(Token.id).where(
+                    Token.account_id == token.account_id, Token.family == token.family
+                )
+            )
+        )
+    session.execute(delete(Token).where(Token.id.in_(family_ids)))
+    for token_id in family_ids:
+        mark_changed(session, token.account_id, "token", token_id)
+    log.warning(
+        "a used refresh token of user %s was presented again; its family of %d tokens is revoked",
+        token.user_id,
+        len(family_ids),
+    )
 
 
 def _check_token_limits(name: str, expires_in_days: int | None, settings: Settings) -> None:
@@ -269,10 +323,21 @@ def _ensure_within_caller_token(
         raise Forbidden("This token is narrowed; it cannot create a token for more spaces.")
 
 
+def _narrowed(caller: Caller) -> bool:
+    return caller.token_mask is not None or caller.token_space_ids is not None
+
+
 def list_api_tokens(
     session: Session, caller: Caller, *, limit: int | None = None, after_id: int | None = None
 ) -> list[Token]:
-    """The caller's API tokens by id (a page of `limit` after `after_id`, when given)."""
+    """The caller's API tokens by id (a page of `limit` after `after_id`, when given).
+    Raises Forbidden (403) for a narrowed token: what it was narrowed to must not be
+    undone by managing its user's other tokens."""
+    if _narrowed(caller):
+        raise Forbidden(
+            "This token is narrowed; it cannot list its user's tokens. Use a token that "
+            "is not narrowed, or the console."
+        )
     statement = (
         select(Token)
         .where(Token.user_id == caller.user_id, Token.kind == TokenKind.API.value)
@@ -287,7 +352,12 @@ def list_api_tokens(
 
 
 def revoke_api_token(session: Session, caller: Caller, token_id: int) -> None:
-    """Raises NotFound (404) unless `token_id` is one of the caller's API tokens."""
+    """Raises NotFound (404) unless `token_id` is one of the caller's API tokens;
+    Forbidden (403) when a narrowed token asks to revoke another token than itself."""
+    if _narrowed(caller) and token_id != caller.token_id:
+        raise Forbidden(
+            "This token is narrowed; it can revoke itself, not its user's other tokens."
+        )
     token = session.scalar(
         select(Token).where(
             Token.id == token_id, Token.user_id == caller.user_id, Token.kind == TokenKind.API.value

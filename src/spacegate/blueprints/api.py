@@ -179,15 +179,17 @@ def sync_repository(
 ) -> SyncOut:
     """Reads every blueprint file of the folder at the branch head. A repository that
     cannot be read answers 200 with `status: "error"` and a message, and changes
-    nothing; files with validation errors are kept, with their errors."""
+    nothing; files with validation errors are kept, with their errors. The fetch has a
+    deadline (SPACEGATE_GIT_FETCH_DEADLINE_SECONDS) and holds no database transaction;
+    while another sync of the repository runs, the answer is `status: "running"`."""
     result = sync.sync_repository(
-        session, access, runtime.settings, runtime.box, access.space, repo
+        session, runtime.sessions, access, runtime.settings, runtime.box, access.space, repo
     )
     repository = result.repository
     return SyncOut(
-        repository=repository_out(repositories.repository_view(session, repository)),
-        status=repository.last_sync_status or "error",
-        message=repository.last_sync_message,
+        repository=repository_out(repositories.RepositoryView(repository, result.blueprints)),
+        status="running" if result.running else (repository.last_sync_status or "error"),
+        message=sync.RUNNING if result.running else repository.last_sync_message,
         commit=repository.synced_commit,
         added=result.added,
         changed=result.changed,

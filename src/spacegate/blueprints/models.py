@@ -28,6 +28,9 @@ class Repository(Base):
     # The blueprint folder inside the repository, e.g. `blueprints/` ("" is the root).
     path: Mapped[str] = mapped_column(String(500))
     token_sealed: Mapped[str | None] = mapped_column(Text)
+    # The `scheme://host:port` the token was given for: it is sent there and nowhere
+    # else, and a new URL drops it unless the same change gives a token again.
+    token_host: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The last sync: when, and how it went (`ok` or `error` with a message).
@@ -36,6 +39,10 @@ class Repository(Base):
     last_sync_message: Mapped[str | None] = mapped_column(Text)
     # The commit the blueprints were read from (the last successful sync).
     synced_commit: Mapped[str | None] = mapped_column(String(64))
+    # The sync in progress, if any: its claim and when its lease ends (a sync whose
+    # process stopped is taken up again after that).
+    sync_claim: Mapped[str | None] = mapped_column(String(32))
+    sync_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Blueprint(Base):

@@ -21,6 +21,7 @@ from spacegate.db import utcnow
 from spacegate.errors import Conflict, InvalidInput, NotFound
 from spacegate.grants.context import Access
 from spacegate.names import clean_name
+from spacegate.outbound import AddressPolicy
 from spacegate.settings import Settings
 from spacegate.spaces.models import Space
 
@@ -36,12 +37,19 @@ class RepositoryView:
     blueprints: int
 
 
+def fetching(settings: Settings) -> git.Fetching:
+    """Where and for how long this installation's fetches may go."""
+    return git.Fetching(
+        AddressPolicy(settings.outbound_allowed_networks), settings.git_fetch_deadline_seconds
+    )
+
+
 def locate_allowed(url: str, settings: Settings) -> git.Location:
     """Where `url` points, if this installation may read from there. Raises GitError.
 
     Used at sync and again when a launch fetches a grain's source, so turning
     SPACEGATE_LOCAL_REPOSITORIES off takes effect for both."""
-    location = git.locate(url)
+    location = git.locate_checked(url, fetching(settings).policy)
     if location.kind == "local":
         if not settings.local_repositories:
             raise git.GitError(
@@ -92,6 +100,22 @@ def _clean_folder(path: str) -> str:
     if any(p == ".." for p in parts) or "\\" in path or len(path) > 500:
         raise InvalidInput(f"'{path}' is not a folder inside the repository.", field="path")
     return "/".join(parts) + "/" if parts else ""
+
+
+def open_token(box: SecretBox, repository: Repository) -> str | None:
+    """The repository's access token, for a fetch of its current URL; None when it has
+    none, or when the URL's host is not the one the token was given for (it is never
+    sent anywhere else). Raises ValueError when it cannot be decrypted."""
+    if not repository.token_sealed:
+        return None
+    if repository.token_host is None or repository.token_host != git.url_host(repository.url):
+        log.warning(
+            "the token of repository %r is not sent: it was not given for %s",
+            repository.name,
+            git.url_host(repository.url),
+        )
+        return None
+    return box.open(repository.token_sealed)
 
 
 def _clean_token(token: str) -> str:
@@ -203,15 +227,18 @@ def create_repository(
     """Connect a repository to the space; `sync_repository` reads it. Raises
     InvalidInput (422) for a bad field, Conflict (409) for a name in use."""
     name = clean_name(name, "repository")
+    url = _clean_url(url, settings)
+    cleaned_token = _clean_token(token) if token and token.strip() else None
     repository = Repository(
         account_id=space.account_id,
         space_id=space.id,
         name=name,
         name_key=name.lower(),
-        url=_clean_url(url, settings),
+        url=url,
         branch=_clean_branch(branch),
         path=_clean_folder(path),
-        token_sealed=box.seal(_clean_token(token)) if token and token.strip() else None,
+        token_sealed=box.seal(cleaned_token) if cleaned_token else None,
+        token_host=git.url_host(url) if cleaned_token else None,
     )
     _ensure_free_name(session, space, name)
     session.add(repository)
@@ -242,9 +269,11 @@ def update_repository(
     token: str | None,
 ) -> RepositoryView:
     """Change what is given. `token` "" removes the token; a new token replaces it.
-    The blueprints stay as they are until the next sync. Raises NotFound (404) for no such
-    repository, InvalidInput (422) for a bad name, URL, branch, folder or token, Conflict
-    (409) for a name another repository of the space has."""
+    A new URL drops the token unless the same change gives one: a token is only ever
+    sent to the host it was given for. The blueprints stay as they are until the next
+    sync. Raises NotFound (404) for no such repository, InvalidInput (422) for a bad
+    name, URL, branch, folder or token, Conflict (409) for a name another repository of
+    the space has."""
     repository = get_repository(session, space, name)
     before = _snapshot(repository, space)
     if new_name is not None:
@@ -252,7 +281,11 @@ def update_repository(
         _ensure_free_name(session, space, new_name, repository.id)
         repository.name, repository.name_key = new_name, new_name.lower()
     if url is not None:
-        repository.url = _clean_url(url, settings)
+        cleaned_url = _clean_url(url, settings)
+        if cleaned_url != repository.url and token is None and repository.token_sealed:
+            repository.token_sealed, repository.token_host = None, None
+            log.info("repository %r has a new URL; its token was dropped", repository.name)
+        repository.url = cleaned_url
     if branch is not None:
         repository.branch = _clean_branch(branch)
     if path is not None:
@@ -261,6 +294,7 @@ def update_repository(
     if token is not None:
         cleaned = _clean_token(token)
         repository.token_sealed = box.seal(cleaned) if cleaned else None
+        repository.token_host = git.url_host(repository.url) if cleaned else None
     after = _snapshot(repository, space)
     if token_changed and after["token"] == "set":
         after["token"] = "changed"

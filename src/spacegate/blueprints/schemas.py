@@ -58,7 +58,10 @@ class RepositoryOut(BaseModel):
 
 class SyncOut(BaseModel):
     repository: RepositoryOut
-    status: str = Field(description="`ok`, or `error` with a message: nothing was changed.")
+    status: str = Field(
+        description="`ok`; `error` with a message: nothing was changed; `running`: another "
+        "sync of the repository is in progress (its outcome shows in `last_sync`)."
+    )
     message: str | None
     commit: str | None
     added: list[str]

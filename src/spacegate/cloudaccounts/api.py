@@ -36,6 +36,7 @@ from spacegate.cloudaccounts.schemas import (
     TokenRotate,
 )
 from spacegate.deps import RuntimeDep, SessionDep
+from spacegate.outbound import AddressPolicy
 from spacegate.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_by_name
 
 router = APIRouter(tags=["Cloud accounts and compute services"])
@@ -278,6 +279,7 @@ def create_compute_service(
         namespace=body.namespace,
         token=body.token.get_secret_value(),
         spaces=body.spaces,
+        policy=AddressPolicy(runtime.settings.outbound_allowed_networks),
     )
     return compute_service_out(view)
 
@@ -288,18 +290,27 @@ def create_compute_service(
     response_model=ComputeServiceOut,
 )
 def update_compute_service(
-    name: ServiceName, body: ComputeServiceUpdate, access: ManageCloudAccounts, session: SessionDep
+    name: ServiceName,
+    body: ComputeServiceUpdate,
+    access: ManageCloudAccounts,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> ComputeServiceOut:
-    """Fields left out stay as they are. The token is rotated with
+    """Fields left out stay as they are. A new `api_server` (another scheme, host or
+    port) needs its `token` in the same request (422 otherwise): a token is only ever
+    sent to the server it was given for. The token alone is rotated with
     `PUT .../{name}/credentials`."""
     view = service.update_compute_service(
         session,
         access,
+        runtime.box,
         name,
         new_name=body.name,
         api_server=body.api_server,
         namespace=body.namespace,
         spaces=body.spaces,
+        policy=AddressPolicy(runtime.settings.outbound_allowed_networks),
+        token=body.token.get_secret_value() if body.token is not None else None,
     )
     return compute_service_out(view)
 

@@ -78,6 +78,10 @@ class ComputeServiceUpdate(BaseModel):
     api_server: str | None = Field(None, max_length=500)
     namespace: str | None = Field(None, max_length=63)
     spaces: list[str] | None = Field(None, max_length=1000, description="Replaces the spaces.")
+    token: SecretStr | None = Field(
+        None,
+        description="Write-only: the token for a new `api_server` (required with one).",
+    )
 
 
 class TokenRotate(BaseModel):

@@ -39,6 +39,7 @@ from spacegate.crypto import SecretBox
 from spacegate.db import utcnow
 from spacegate.errors import InvalidInput
 from spacegate.grants.context import Access
+from spacegate.outbound import AddressPolicy
 from spacegate.spaces.models import Space
 
 CLOUD_ACCOUNT_IN_USE = "cloud-account-in-use"
@@ -209,9 +210,13 @@ COMPUTE = ResourceKind(
 )
 
 
-def _clean_api_server(value: str) -> str:
+def _clean_api_server(value: str, policy: AddressPolicy) -> str:
     url = value.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        raise InvalidInput("The api_server is not a valid URL.", field="api_server") from None
     if (
         parts.scheme not in ("https", "http")
         or not parts.hostname
@@ -225,7 +230,19 @@ def _clean_api_server(value: str) -> str:
             "'https://k8s.example.com:6443', without credentials, query or fragment.",
             field="api_server",
         )
+    if policy.literal_refused(parts.hostname):
+        raise InvalidInput(
+            "The api_server names a loopback, private, link-local or otherwise internal "
+            "address, which this installation does not connect to.",
+            field="api_server",
+        )
     return url.rstrip("/")
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port or default)
 
 
 def _clean_namespace(value: str) -> str:
@@ -260,12 +277,13 @@ def create_compute_service(
     namespace: str,
     token: str,
     spaces: list[str],
+    policy: AddressPolicy,
 ) -> ResourceView[ComputeService]:
     """Raises InvalidInput (422) for a bad field or space name, Conflict (409) for a
     name already taken."""
     account_id = access.caller.account_id
     name = COMPUTE.clean_name(name)
-    server = _clean_api_server(api_server)
+    server = _clean_api_server(api_server, policy)
     ns = _clean_namespace(namespace)
     sealed = box.seal(_clean_token(token))
     allowed = resolve_spaces(session, account_id, spaces)
@@ -286,21 +304,39 @@ def create_compute_service(
 def update_compute_service(
     session: Session,
     access: Access,
+    box: SecretBox,
     name: str,
     *,
     new_name: str | None,
     api_server: str | None,
     namespace: str | None,
     spaces: list[str] | None,
+    policy: AddressPolicy,
+    token: str | None = None,
 ) -> ResourceView[ComputeService]:
-    """Change what is given; the token is changed by `rotate_token` only."""
+    """Change what is given. A token is only ever sent to the server it was given for:
+    moving to another API server (scheme, host or port) needs the token for it in the
+    same change, otherwise InvalidInput (422); a token given with an unchanged server
+    rotates it. Raises NotFound (404), InvalidInput (422) for a bad field, Conflict (409)
+    for a name taken."""
     view = get_resource(session, COMPUTE, access.caller.account_id, name)
     service = view.item
     before = _compute_snapshot(service, view.spaces)
     if new_name is not None:
         COMPUTE.rename(session, service, new_name)
     if api_server is not None:
-        service.api_server = _clean_api_server(api_server)
+        server = _clean_api_server(api_server, policy)
+        if _origin(server) != _origin(service.api_server) and token is None:
+            raise InvalidInput(
+                "A new API server needs its token in the same change: a token is only "
+                "ever sent to the server it was given for.",
+                field="token",
+            )
+        service.api_server = server
+    if token is not None:
+        service.token_sealed = box.seal(_clean_token(token))
+        service.token_changed_at = utcnow()
+        COMPUTE.record_rotation(session, access, service)
     if namespace is not None:
         service.namespace = _clean_namespace(namespace)
     space_names = view.spaces

@@ -53,6 +53,8 @@ def launch(
     tag, duration or cloud account."""
     environment = launching.launch(
         session,
+        runtime.sessions,
+        runtime.policies,
         access,
         access.space,
         runtime.box,
@@ -150,5 +152,7 @@ def extend_environment(
     """Same permissions as ending; the space's policies see `action: "extend"` and the
     new total duration. 409 for an environment ending or ended, 422 for a time in the
     past."""
-    environment = service.extend(session, access, access.space, environment_id, value)
+    environment = service.extend(
+        session, runtime.sessions, runtime.policies, access, access.space, environment_id, value
+    )
     return _out(session, runtime.settings, environment, access.space.name)

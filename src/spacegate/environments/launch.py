@@ -5,6 +5,11 @@ or any discovered one for holders of PUBLISH_BLUEPRINTS; never one with validati
 errors), validate the inputs, build the plan the worker deploys, resolve the cloud
 account, compute service and tags, enforce the space's policies, and record the
 environment in `Launching`; the worker deploys it once the transaction commits.
+
+Policies are code the space's admins wrote, evaluated in worker processes with a
+deadline: never inside a transaction. When the space has enabled policies, the launch
+reads everything it needs, commits the caller's transaction (which has only read),
+evaluates, and records the environment in a short transaction of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.audit import service as audit
 from spacegate.auth.models import TokenKind
@@ -27,7 +32,7 @@ from spacegate.blueprints.models import Blueprint, Repository
 from spacegate.cloudaccounts import service as cloudaccounts
 from spacegate.cloudaccounts.models import CloudAccount, ComputeService
 from spacegate.crypto import SecretBox
-from spacegate.db import utcnow
+from spacegate.db import transaction, utcnow
 from spacegate.environments.durations import format_duration, parse_duration
 from spacegate.environments.models import (
     Environment,
@@ -39,10 +44,16 @@ from spacegate.environments.plan import (
     deployment_order,
     validate_inputs,
 )
-from spacegate.environments.policy_input import enforce_policies, policy_document
+from spacegate.environments.policy_input import (
+    enforce_policies,
+    ensure_unchanged,
+    policy_document,
+    space_policies,
+)
 from spacegate.environments.worker import queue
 from spacegate.errors import Forbidden, InvalidInput
 from spacegate.grants.context import Access
+from spacegate.policies.sandbox import PolicyEvaluator
 from spacegate.settings import Settings
 from spacegate.spaces.models import Space
 from spacegate.tags import resolution
@@ -214,6 +225,8 @@ def _resolve_compute_service(
 
 def launch(
     session: Session,
+    sessions: sessionmaker[Session],
+    evaluator: PolicyEvaluator,
     access: Access,
     space: Space,
     box: SecretBox,
@@ -221,6 +234,11 @@ def launch(
     request: LaunchRequest,
 ) -> Environment:
     """Validate and record a launch; the worker deploys it once the transaction commits.
+
+    Without policies in the space, the environment is recorded in `session`. With them,
+    `session` (which must hold no writes) is committed before they run, and the
+    environment is recorded in a transaction of its own from `sessions`, which is
+    refused (Conflict, 409) if the policies changed meanwhile.
 
     Raises Forbidden (403) without the permission for the kind of environment or for an
     unpublished blueprint, NotFound (404) for an unknown blueprint, Conflict (409) for a
@@ -263,10 +281,9 @@ def launch(
             tag_rules.SYSTEM_TAG_BLUEPRINT: blueprint.name,
         },
     )
-    enforce_policies(
-        session,
-        space,
-        policy_document(
+    policies = space_policies(session, space)
+    if policies:
+        document = policy_document(
             session,
             access,
             space,
@@ -278,8 +295,62 @@ def launch(
             production=request.production,
             tags=resolved_tags,
             cloud_account=cloud_account.name if cloud_account else None,
-        ),
+        )
+        session.commit()
+        enforce_policies(evaluator, policies, document)
+        with transaction(sessions) as writing:
+            ensure_unchanged(writing, space, policies)
+            return _record(
+                writing,
+                access,
+                space,
+                box,
+                request,
+                name,
+                duration,
+                view,
+                inputs,
+                plan,
+                cloud_account,
+                compute_service,
+                public_id,
+                resolved_tags,
+            )
+    return _record(
+        session,
+        access,
+        space,
+        box,
+        request,
+        name,
+        duration,
+        view,
+        inputs,
+        plan,
+        cloud_account,
+        compute_service,
+        public_id,
+        resolved_tags,
     )
+
+
+def _record(
+    session: Session,
+    access: Access,
+    space: Space,
+    box: SecretBox,
+    request: LaunchRequest,
+    name: str,
+    duration: timedelta | None,
+    view: blueprints.BlueprintView,
+    inputs: Inputs,
+    plan: dict[str, Any],
+    cloud_account: CloudAccount | None,
+    compute_service: ComputeService | None,
+    public_id: str,
+    resolved_tags: dict[str, str],
+) -> Environment:
+    blueprint = view.blueprint
     now = utcnow()
     environment = Environment(
         public_id=public_id,

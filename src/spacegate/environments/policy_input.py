@@ -14,8 +14,16 @@ from spacegate.environments.models import (
     LIVE_STATUSES,
     Environment,
 )
+from spacegate.errors import Conflict
 from spacegate.grants.context import Access
-from spacegate.policies.service import PolicyDenied, evaluate_policies
+from spacegate.policies.sandbox import PolicyEvaluator
+from spacegate.policies.service import (
+    PolicyCode,
+    PolicyDenied,
+    enabled_policies,
+    evaluate,
+    fingerprint,
+)
 from spacegate.spaces import members as space_members
 from spacegate.spaces.models import Space
 from spacegate.users import service as users
@@ -81,8 +89,25 @@ def policy_document(
     }
 
 
-def enforce_policies(session: Session, space: Space, document: dict[str, Any]) -> None:
-    """Raises PolicyDenied (403) with every `deny` message of the space's policies."""
-    messages = evaluate_policies(session, space_id=space.id, input_document=document)
+def space_policies(session: Session, space: Space) -> list[PolicyCode]:
+    """The space's enabled policies, read to be evaluated after the transaction."""
+    return enabled_policies(session, space_id=space.id)
+
+
+def enforce_policies(
+    evaluator: PolicyEvaluator, policies: list[PolicyCode], document: dict[str, Any]
+) -> None:
+    """Raises PolicyDenied (403) with every `deny` message of `policies`. Runs the
+    modules in the evaluator's workers: call it outside any transaction."""
+    messages = evaluate(evaluator, policies, document)
     if messages:
         raise PolicyDenied(messages)
+
+
+def ensure_unchanged(session: Session, space: Space, policies: list[PolicyCode]) -> None:
+    """Raises Conflict (409) when the space's enabled policies changed since `policies`
+    were read (the decision was made on those)."""
+    if fingerprint(space_policies(session, space)) != fingerprint(policies):
+        raise Conflict(
+            f"The policies of space '{space.name}' changed while this was being checked; try again."
+        )

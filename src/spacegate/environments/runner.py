@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.blueprints import git
 from spacegate.blueprints.models import Repository
-from spacegate.blueprints.repositories import locate_allowed
+from spacegate.blueprints.repositories import fetching, locate_allowed, open_token
 from spacegate.cloudaccounts.models import CloudAccount
 from spacegate.cloudaccounts.service import open_credentials
 from spacegate.crypto import SecretBox
@@ -263,12 +263,10 @@ class Runner:
                 raise ExecutorError(
                     f"The grain's repository '{source.get('repository_name')}' was removed."
                 )
-            token = None
-            if repository.token_sealed:
-                try:
-                    token = self._box.open(repository.token_sealed)
-                except ValueError:
-                    token = None
+            try:
+                token = open_token(self._box, repository)
+            except ValueError:
+                token = None
             url, branch, repository_id = repository.url, repository.branch, repository.id
         try:
             location = locate_allowed(url, self._settings)
@@ -279,6 +277,7 @@ class Runner:
             location=location,
             branch=branch,
             token=token,
+            fetching=fetching(self._settings),
             commit=source["commit"],
             folder=source["path"],
             target=target,

@@ -20,24 +20,30 @@ the transaction commits. What a space policy sees is `policy_input.py`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.audit import service as audit
 from spacegate.authz import SPEC_BY_ID, Permission
-from spacegate.db import utcnow
+from spacegate.db import transaction, utcnow
 from spacegate.environments.durations import parse_time
 from spacegate.environments.models import (
     ENDED_STATUSES,
     Environment,
     EnvironmentStatus,
 )
-from spacegate.environments.policy_input import enforce_policies, policy_document
+from spacegate.environments.policy_input import (
+    enforce_policies,
+    ensure_unchanged,
+    policy_document,
+    space_policies,
+)
 from spacegate.environments.worker import queue
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spacegate.grants.context import Access
+from spacegate.policies.sandbox import PolicyEvaluator
 from spacegate.spaces.models import Space
 
 FILTERS = ("all", "my", "auto")
@@ -176,14 +182,7 @@ def end(session: Session, access: Access, space: Space, public_id: str) -> Envir
     return environment
 
 
-def extend(
-    session: Session, access: Access, space: Space, public_id: str, value: str
-) -> Environment:
-    """Move the scheduled end to `value` (ISO 8601, in the future). Raises Forbidden (403)
-    per `_check_change_permission`, Conflict (409) for an environment ending or ended,
-    InvalidInput (422) for a bad time, PolicyDenied (403) from the space's policies."""
-    environment = get_environment(session, space, public_id)
-    _check_change_permission(access, space, environment, "extend")
+def _ensure_extendable(environment: Environment) -> None:
     if (
         environment.status
         not in (
@@ -197,35 +196,66 @@ def extend(
             f"Environment '{environment.name}' is {environment.status.lower()}; only a "
             "running environment can be extended."
         )
+
+
+def extend(
+    session: Session,
+    sessions: sessionmaker[Session],
+    evaluator: PolicyEvaluator,
+    access: Access,
+    space: Space,
+    public_id: str,
+    value: str,
+) -> Environment:
+    """Move the scheduled end to `value` (ISO 8601, in the future). With policies in the
+    space, `session` (which must hold no writes) is committed before they run and the
+    change is written in a transaction of its own from `sessions`. Raises Forbidden
+    (403) per `_check_change_permission`, Conflict (409) for an environment ending or
+    ended (also when it started ending meanwhile) or policies changed meanwhile,
+    InvalidInput (422) for a bad time, PolicyDenied (403) from the space's policies."""
+    environment = get_environment(session, space, public_id)
+    _check_change_permission(access, space, environment, "extend")
+    _ensure_extendable(environment)
     new_end = parse_time(value)
     now = utcnow()
     if new_end <= now:
         raise InvalidInput("The new scheduled end time must be in the future.")
     if new_end - environment.launched_at > timedelta(days=365):
         raise InvalidInput("An environment can run for at most 365 days.")
-    enforce_policies(
+    policies = space_policies(session, space)
+    if not policies:
+        return _extend_to(session, access, environment, new_end)
+    document = policy_document(
         session,
+        access,
         space,
-        policy_document(
-            session,
-            access,
-            space,
-            action="extend",
-            blueprint_name=environment.blueprint_name,
-            repository_name=environment.repository_name,
-            inputs={
-                **environment.inputs,
-                **{name: "********" for name in sensitive_input_names(environment)},
-            },
-            duration=new_end - environment.launched_at,
-            production=environment.production,
-            tags=dict(environment.tags),
-            cloud_account=environment.cloud_account_name,
-        ),
+        action="extend",
+        blueprint_name=environment.blueprint_name,
+        repository_name=environment.repository_name,
+        inputs={
+            **environment.inputs,
+            **{name: "********" for name in sensitive_input_names(environment)},
+        },
+        duration=new_end - environment.launched_at,
+        production=environment.production,
+        tags=dict(environment.tags),
+        cloud_account=environment.cloud_account_name,
     )
+    session.commit()
+    enforce_policies(evaluator, policies, document)
+    with transaction(sessions) as writing:
+        ensure_unchanged(writing, space, policies)
+        environment = get_environment(writing, space, public_id)
+        _ensure_extendable(environment)
+        return _extend_to(writing, access, environment, new_end)
+
+
+def _extend_to(
+    session: Session, access: Access, environment: Environment, new_end: datetime
+) -> Environment:
     before = environment.scheduled_end_at
     environment.scheduled_end_at = new_end
-    environment.updated_at = now
+    environment.updated_at = utcnow()
     session.flush()
     audit.record(
         session,

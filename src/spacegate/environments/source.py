@@ -26,6 +26,7 @@ def export_folder(
     location: git.Location,
     branch: str,
     token: str | None,
+    fetching: git.Fetching,
     commit: str,
     folder: str,
     target: Path,
@@ -35,7 +36,7 @@ def export_folder(
     sha = ObjectID(commit.encode())
     if not _has(cache, sha):
         try:
-            git.read_branch(location, branch, "", cache, token)
+            git.read_branch(location, branch, "", cache, token, fetching)
         except git.GitError as error:
             raise ExecutorError(f"The grain's repository could not be read: {error}") from None
         if not _has(cache, sha):

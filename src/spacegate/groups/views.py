@@ -121,3 +121,15 @@ def group_role_holders(session: Session, role_id: int) -> list[str]:
     return [f"account role of the group '{group}'" for group in account_holders] + [
         f"space role of the group '{group}' in space '{space}'" for group, space in space_holders
     ]
+
+
+def group_role_scopes(session: Session, role_id: int) -> list[str]:
+    """Where groups hold a custom role: "account", and the ids (as text) of spaces (an
+    answer to `roles.service.ROLE_SCOPES`)."""
+    account = session.scalar(
+        select(Group.id).where(Group.account_custom_role_id == role_id).limit(1)
+    )
+    spaces = session.scalars(
+        select(GroupSpaceRole.space_id).where(GroupSpaceRole.custom_role_id == role_id).distinct()
+    )
+    return (["account"] if account is not None else []) + [str(space_id) for space_id in spaces]

@@ -30,6 +30,7 @@ from spacegate.mail import outbox
 from spacegate.names import clean_email, email_key
 from spacegate.roles.service import (
     RoleRef,
+    assigned_role,
     ensure_may_grant,
     resolve_role,
 )
@@ -243,6 +244,33 @@ def _create(
     return [invitation for invitation, _ in created]
 
 
+def ensure_may_manage_invitation(session: Session, access: Access, invitation: Invitation) -> None:
+    """What creating the invitation needed, to refresh, resend or revoke it: granting its
+    account role (Admin only by holders of INVITE_ACCOUNT_ADMINS), and MANAGE_SPACE_USERS
+    plus granting its role in each of its spaces (rule 4). Otherwise a weaker inviter
+    could downgrade or revoke a stronger one's invitation. Raises Forbidden (403)."""
+    role = assigned_role(session, invitation.account_role, invitation.account_custom_role_id)
+    who = f"The invitation of {invitation.email}"
+    try:
+        if role is not None:
+            ensure_may_grant(access, role, None)
+        for grant in invitation.grants:
+            if grant.space_id is None:
+                continue
+            if not access.has(Permission.MANAGE_SPACE_USERS, grant.space_id):
+                raise Forbidden(f"{who} gives roles in spaces where you cannot.")
+            space_role = assigned_role(session, grant.role, grant.custom_role_id)
+            if space_role is not None:
+                ensure_may_grant(access, space_role, grant.space_id)
+    except Forbidden as refusal:
+        if refusal.message.startswith(who):
+            raise
+        raise Forbidden(
+            f"{who} grants more than you may grant; only someone who could have sent it "
+            "can change, resend or revoke it."
+        ) from None
+
+
 def _refresh(
     session: Session,
     access: Access,
@@ -253,7 +281,9 @@ def _refresh(
     merge: bool = False,
 ) -> None:
     """A pending invitation invited again: the new roles (or, with `merge`, the old ones
-    and the new: `merge_plan`), a new link, the email again."""
+    and the new: `merge_plan`), a new link, the email again. Raises Forbidden (403)
+    unless the caller could have sent the pending one."""
+    ensure_may_manage_invitation(session, access, invitation)
     before = terms_of(session, invitation.account_id, [invitation])[invitation.id]
     if merge:
         merge_plan(invitation, plan)
@@ -324,6 +354,11 @@ def resend(
             )
             results.append(AddressResult(email, "error", message))
             continue
+        try:
+            ensure_may_manage_invitation(session, access, invitation)
+        except Forbidden as refusal:
+            results.append(AddressResult(invitation.email, "error", refusal.message))
+            continue
         send(
             session,
             mailing,
@@ -344,12 +379,18 @@ def resend(
 
 def revoke(session: Session, access: Access, emails: list[str]) -> list[AddressResult]:
     """End pending invitations: their links stop working, unsent emails are cancelled.
-    Raises no domain error: an address without one gets an `error` result."""
+    Raises no domain error: an address without one, or whose invitation grants more
+    than the caller may grant, gets an `error` result."""
     results = []
     for email in emails:
         invitation = _invitations_for(session, access.caller.account_id, email)
         if invitation is None or invitation.state != InvitationState.PENDING.value:
             results.append(AddressResult(email, "error", f"{email} has no pending invitation."))
+            continue
+        try:
+            ensure_may_manage_invitation(session, access, invitation)
+        except Forbidden as refusal:
+            results.append(AddressResult(invitation.email, "error", refusal.message))
             continue
         invitation.state = InvitationState.REVOKED.value
         invitation.revoked_at = utcnow()

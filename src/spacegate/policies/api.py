@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from spacegate.access.requires import ManageSpacePolicies
-from spacegate.deps import SessionDep
+from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_by_name
 from spacegate.policies import service
 from spacegate.policies.schemas import PolicyCreate, PolicyOut, PolicyUpdate
@@ -34,13 +34,16 @@ def list_policies(
 
 @router.post("", summary="Add a policy", response_model=PolicyOut, status_code=201)
 def create_policy(
-    body: PolicyCreate, access: ManageSpacePolicies, session: SessionDep
+    body: PolicyCreate, access: ManageSpacePolicies, session: SessionDep, runtime: RuntimeDep
 ) -> PolicyOut:
-    """The module is compiled with its data: 422 (`PolicyCompileError`) with the
-    compiler's message when it does not compile or has no `deny` set; 409 for a name
-    in use."""
+    """The module is compiled with its data and run once on a sample launch, in a worker
+    process bounded in time and memory: 422 (`PolicyCompileError`) with the compiler's
+    message when it does not compile or has no `deny` set, or with the bound it
+    exceeded; 409 for a name in use."""
     policy = service.create_policy(
         session,
+        runtime.sessions,
+        runtime.policies,
         access,
         access.space,
         name=body.name,
@@ -59,12 +62,18 @@ def get_policy(name: PolicyName, access: ManageSpacePolicies, session: SessionDe
 
 @router.put("/{name}", summary="Change a policy", response_model=PolicyOut)
 def update_policy(
-    name: PolicyName, body: PolicyUpdate, access: ManageSpacePolicies, session: SessionDep
+    name: PolicyName,
+    body: PolicyUpdate,
+    access: ManageSpacePolicies,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> PolicyOut:
     """Fields left out stay as they are; `enabled: false` keeps the policy without
     evaluating it. A new module or data is compiled again (422 on failure)."""
     policy = service.update_policy(
         session,
+        runtime.sessions,
+        runtime.policies,
         access,
         access.space,
         name,

@@ -1,28 +1,37 @@
 """Space policies: Rego modules a space's admins write to refuse launches and extensions.
 
 A policy is compiled when saved (a module that does not compile is refused with the
-compiler's message). `evaluate_policies` runs every enabled policy of a space against
-one input document (see docs/policies.md) and returns every `deny` message. Evaluation
-fails closed: a policy that cannot be evaluated contributes a message saying so, which
-refuses the action like a `deny` would.
+compiler's message), and evaluated once on a sample input: a module that runs past the
+time or memory bound there is refused too. `evaluate` runs the enabled policies of a
+space (`enabled_policies`) against one input document (see docs/policies.md) and
+returns every `deny` message. Evaluation fails closed: a policy that cannot be
+evaluated, or that exceeds its bounds, contributes a message naming it, which refuses
+the action like a `deny` would.
+
+Modules run in worker processes (`spacegate.policies.sandbox`), never inside a
+database transaction: saving a module commits the caller's transaction (which has only
+read) before compiling, and writes in a short transaction of its own.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from spacegate.audit import service as audit
-from spacegate.db import utcnow
+from spacegate.db import transaction, utcnow
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spacegate.grants.context import Access
 from spacegate.names import clean_name, unix_newlines
 from spacegate.policies import rego
 from spacegate.policies.models import SpacePolicy
+from spacegate.policies.sandbox import PolicyEvaluator, PolicyLimitExceeded
 from spacegate.spaces.models import Space
 
 log = logging.getLogger(__name__)
@@ -58,35 +67,63 @@ def _sentence(text: str) -> str:
 # -- evaluation ----------------------------------------------------------------------------
 
 
-def evaluate_policies(
-    session: Session, *, space_id: int, input_document: dict[str, Any]
+@dataclass(frozen=True)
+class PolicyCode:
+    """An enabled policy as evaluation needs it, read in a transaction, used without one."""
+
+    id: int
+    name: str
+    package: str
+    rego: str
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+def enabled_policies(session: Session, *, space_id: int) -> list[PolicyCode]:
+    """The space's enabled policies, in the order of their names."""
+    return [
+        PolicyCode(p.id, p.name, p.package, p.rego, dict(p.data), p.updated_at)
+        for p in session.scalars(
+            select(SpacePolicy)
+            .where(SpacePolicy.space_id == space_id, SpacePolicy.enabled.is_(True))
+            .order_by(SpacePolicy.name_key)
+        )
+    ]
+
+
+def fingerprint(policies: list[PolicyCode]) -> list[tuple[int, datetime]]:
+    """What tells whether the enabled policies changed since they were read."""
+    return [(policy.id, policy.updated_at) for policy in policies]
+
+
+def evaluate(
+    evaluator: PolicyEvaluator, policies: list[PolicyCode], input_document: dict[str, Any]
 ) -> list[str]:
-    """Every `deny` message of the space's enabled policies for `input_document`, in
-    the order of the policies' names; [] allows. Each policy's module is queried at
-    `data.<its package>.deny` with the policy's `data` as `data`. A policy that fails
-    to evaluate yields "Policy '<name>' could not be evaluated: <why>." (fail closed).
-    The caller raises `PolicyDenied(messages)` when the list is not empty."""
-    policies = session.scalars(
-        select(SpacePolicy)
-        .where(SpacePolicy.space_id == space_id, SpacePolicy.enabled.is_(True))
-        .order_by(SpacePolicy.name_key)
-    ).all()
+    """Every `deny` message of `policies` for `input_document`; [] allows. Each module is
+    queried at `data.<its package>.deny` with the policy's `data` as `data`, in a worker
+    process with the evaluator's bounds. A policy that fails to evaluate, or exceeds a
+    bound, yields "Policy '<name>' could not be evaluated: <why>." (fail closed). Call it
+    outside any transaction; the caller raises `PolicyDenied(messages)` when the list is
+    not empty."""
     messages: list[str] = []
     for policy in policies:
         try:
             messages.extend(
-                rego.deny_messages(policy.rego, policy.package, policy.data, input_document)
+                evaluator.deny_messages(policy.rego, policy.package, policy.data, input_document)
             )
         except rego.RegoFailure as failure:
-            log.warning("policy %r of space %s failed: %s", policy.name, space_id, failure)
+            log.warning("policy %r failed: %s", policy.name, failure)
             messages.append(_failed(policy, failure.message))
+        except PolicyLimitExceeded as exceeded:
+            log.warning("policy %r exceeded its bounds: %s", policy.name, exceeded.message)
+            messages.append(_failed(policy, exceeded.message))
         except Exception as error:  # fail closed on anything the engine throws
-            log.exception("policy %r of space %s raised", policy.name, space_id)
+            log.exception("policy %r raised", policy.name)
             messages.append(_failed(policy, f"{type(error).__name__}: {error}"))
     return messages
 
 
-def _failed(policy: SpacePolicy, why: str) -> str:
+def _failed(policy: PolicyCode, why: str) -> str:
     return _sentence(f"Policy '{policy.name}' could not be evaluated: {why}")
 
 
@@ -139,8 +176,27 @@ def _clean_description(description: str) -> str:
     return description
 
 
-def _compile(source: str, data: dict[str, Any]) -> str:
-    """The module's package. Raises InvalidInput / PolicyCompileError (422)."""
+SAMPLE_INPUT: dict[str, Any] = {
+    "action": "launch",
+    "user": {
+        "email": "someone@example.com",
+        "account_role": "Member",
+        "space_role": "Space Developer",
+    },
+    "space": "sample",
+    "blueprint": {"name": "web-app", "repository": "platform"},
+    "inputs": {"region": "eu-west-1", "size": "small", "replicas": "3", "password": "********"},
+    "duration_minutes": 120,
+    "production": False,
+    "tags": {"team": "platform", "cost-center": "rnd", "activity_type": "sandbox"},
+    "cloud_account": "aws-dev",
+    "active_sandboxes_of_user": 2,
+}
+"""A launch as policies see it (docs/environments.md), to try a module on when saved."""
+
+
+def _check_sizes(source: str, data: dict[str, Any]) -> None:
+    """Raises InvalidInput (422) for an empty or too large module or data."""
     if not source.strip():
         raise InvalidInput("The policy's rego module must not be empty.", field="rego")
     if len(source) > MAX_REGO:
@@ -151,11 +207,21 @@ def _compile(source: str, data: dict[str, Any]) -> str:
         raise InvalidInput(
             f"The policy's data must be at most {MAX_DATA} bytes as JSON.", field="data"
         )
+
+
+def _compile(evaluator: PolicyEvaluator, source: str, data: dict[str, Any]) -> str:
+    """The module's package, once it compiled and ran on `SAMPLE_INPUT` within the
+    bounds. Raises PolicyCompileError (422). Runs outside any transaction."""
     try:
-        return rego.check_module(source, data)
+        return evaluator.check_module(source, data, SAMPLE_INPUT)
     except rego.RegoFailure as failure:
         raise PolicyCompileError(
             _sentence(f"The policy does not compile: {failure.message}"), field="rego"
+        ) from None
+    except PolicyLimitExceeded as exceeded:
+        raise PolicyCompileError(
+            _sentence(f"The policy is refused: on a sample launch {exceeded.message}"),
+            field="rego",
         ) from None
 
 
@@ -171,8 +237,20 @@ def _snapshot(policy: SpacePolicy, space: Space) -> dict[str, Any]:
     }
 
 
+def _ensure_room(session: Session, space: Space) -> None:
+    count = session.scalar(
+        select(func.count()).select_from(SpacePolicy).where(SpacePolicy.space_id == space.id)
+    )
+    if (count or 0) >= MAX_POLICIES_PER_SPACE:
+        raise Conflict(
+            f"Space '{space.name}' has {MAX_POLICIES_PER_SPACE} policies, the most it may have."
+        )
+
+
 def create_policy(
     session: Session,
+    sessions: sessionmaker[Session],
+    evaluator: PolicyEvaluator,
     access: Access,
     space: Space,
     *,
@@ -182,46 +260,52 @@ def create_policy(
     data: dict[str, Any],
     enabled: bool,
 ) -> SpacePolicy:
-    """Add a policy. Raises PolicyCompileError (422) with the compiler's message,
-    InvalidInput (422) for another bad field, Conflict (409) for a name in use or a
-    space that has MAX_POLICIES_PER_SPACE policies."""
+    """Add a policy. Commits `session` (the caller's transaction, which must hold no
+    writes) before the module is compiled and tried, and writes the policy in a
+    transaction of its own from `sessions`. Raises PolicyCompileError (422) with the
+    compiler's message or the bound the module exceeded, InvalidInput (422) for another
+    bad field, Conflict (409) for a name in use or a space that has
+    MAX_POLICIES_PER_SPACE policies."""
     name = clean_name(name, "policy")
-    _ensure_free_name(session, space, name)
-    count = session.scalar(
-        select(func.count()).select_from(SpacePolicy).where(SpacePolicy.space_id == space.id)
-    )
-    if (count or 0) >= MAX_POLICIES_PER_SPACE:
-        raise Conflict(
-            f"Space '{space.name}' has {MAX_POLICIES_PER_SPACE} policies, the most it may have."
-        )
+    description = _clean_description(description)
     source = unix_newlines(source)
-    policy = SpacePolicy(
-        account_id=space.account_id,
-        space_id=space.id,
-        name=name,
-        name_key=name.lower(),
-        description=_clean_description(description),
-        rego=source,
-        data=data,
-        package=_compile(source, data),
-        enabled=enabled,
-        updated_by=access.caller.email,
-    )
-    session.add(policy)
-    session.flush()
-    audit.record(
-        session,
-        access.caller.actor,
-        "policy.create",
-        target_type="policy",
-        target=policy.name,
-        after=_snapshot(policy, space),
-    )
+    _check_sizes(source, data)
+    _ensure_free_name(session, space, name)
+    _ensure_room(session, space)
+    session.commit()
+    package = _compile(evaluator, source, data)
+    with transaction(sessions) as writing:
+        _ensure_free_name(writing, space, name)
+        _ensure_room(writing, space)
+        policy = SpacePolicy(
+            account_id=space.account_id,
+            space_id=space.id,
+            name=name,
+            name_key=name.lower(),
+            description=description,
+            rego=source,
+            data=data,
+            package=package,
+            enabled=enabled,
+            updated_by=access.caller.email,
+        )
+        writing.add(policy)
+        writing.flush()
+        audit.record(
+            writing,
+            access.caller.actor,
+            "policy.create",
+            target_type="policy",
+            target=policy.name,
+            after=_snapshot(policy, space),
+        )
     return policy
 
 
 def update_policy(
     session: Session,
+    sessions: sessionmaker[Session],
+    evaluator: PolicyEvaluator,
     access: Access,
     space: Space,
     name: str,
@@ -232,10 +316,55 @@ def update_policy(
     data: dict[str, Any] | None,
     enabled: bool | None,
 ) -> SpacePolicy:
-    """Change what is given; a new module or data is compiled again. Raises NotFound
-    (404) for no such policy, InvalidInput (422) for a bad field, PolicyCompileError (422)
-    for a module that does not compile, Conflict (409) for a name already taken."""
+    """Change what is given; a new module or data is compiled and tried again, outside
+    any transaction (then `session` is committed first and the change written in a
+    transaction of its own; otherwise it is written in `session`). Raises NotFound (404)
+    for no such policy, InvalidInput (422) for a bad field, PolicyCompileError (422) for
+    a module that does not compile or exceeds a bound, Conflict (409) for a name already
+    taken or a policy changed by someone else meanwhile."""
     policy = get_policy(session, space, name)
+    package: str | None = None
+    if source is not None or data is not None:
+        source = unix_newlines(source) if source is not None else policy.rego
+        data = data if data is not None else dict(policy.data)
+        _check_sizes(source, data)
+        read_at = policy.updated_at
+        session.commit()
+        package = _compile(evaluator, source, data)
+        with transaction(sessions) as writing:
+            policy = get_policy(writing, space, name)
+            if policy.updated_at != read_at:
+                raise Conflict(
+                    f"Policy '{policy.name}' was changed by someone else meanwhile; "
+                    "reload it and try again."
+                )
+            return _change(
+                writing,
+                access,
+                space,
+                policy,
+                new_name,
+                description,
+                source,
+                data,
+                package,
+                enabled,
+            )
+    return _change(session, access, space, policy, new_name, description, None, None, None, enabled)
+
+
+def _change(
+    session: Session,
+    access: Access,
+    space: Space,
+    policy: SpacePolicy,
+    new_name: str | None,
+    description: str | None,
+    source: str | None,
+    data: dict[str, Any] | None,
+    package: str | None,
+    enabled: bool | None,
+) -> SpacePolicy:
     before = _snapshot(policy, space)
     if new_name is not None:
         new_name = clean_name(new_name, "policy")
@@ -243,11 +372,8 @@ def update_policy(
         policy.name, policy.name_key = new_name, new_name.lower()
     if description is not None:
         policy.description = _clean_description(description)
-    if source is not None or data is not None:
-        source = unix_newlines(source) if source is not None else policy.rego
-        data = data if data is not None else policy.data
-        policy.package = _compile(source, data)
-        policy.rego, policy.data = source, data
+    if source is not None and data is not None and package is not None:
+        policy.package, policy.rego, policy.data = package, source, data
     if enabled is not None:
         policy.enabled = enabled
     after = _snapshot(policy, space)

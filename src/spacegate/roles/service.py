@@ -21,12 +21,16 @@ from spacegate.consult import ask
 from spacegate.errors import Conflict, Forbidden, InvalidInput, NotFound, RoleInUse
 from spacegate.grants.cache import mark_changed
 from spacegate.grants.context import Access
+from spacegate.lookalikes import skeleton
 from spacegate.names import clean_name
 from spacegate.roles.models import CustomRole
 
 ROLE_HOLDERS = "role-holders"
 """Asked (`spacegate.consult.ask`) with a custom role's id before deleting it: the
 domains that assign roles (users, spaces) answer where it is held, as sentences."""
+ROLE_SCOPES = "role-scopes"
+"""Asked with a custom role's id before changing it: the domains that assign roles
+answer the scopes it is held in, "account" or a space's id as text."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,8 @@ def _validated_permissions(names: list[str], level: Level) -> frozenset[Permissi
 def _ensure_new_name(
     session: Session, account_id: int, name: str, except_id: int | None = None
 ) -> None:
+    """Raises Conflict (409) for a name taken, or one that looks like a name taken (a
+    built-in role's included): names are how people recognise what they grant."""
     if builtin_role(name) is not None or name.lower() in {r.value.lower() for r in BuiltinRole}:
         raise Conflict(f"'{name}' is the name of a built-in role.", field="name")
     existing = session.scalar(
@@ -201,6 +207,23 @@ def _ensure_new_name(
     )
     if existing is not None and existing != except_id:
         raise Conflict(f"A role named '{name}' already exists.", field="name")
+    looks = skeleton(name)
+    for builtin in BuiltinRole:
+        if skeleton(builtin.value) == looks:
+            raise Conflict(
+                f"'{name}' looks like the built-in role '{builtin.value}'; choose a name "
+                "that reads differently.",
+                field="name",
+            )
+    others = session.execute(
+        select(CustomRole.id, CustomRole.name).where(CustomRole.account_id == account_id)
+    )
+    for role_id, other in others:
+        if role_id != except_id and skeleton(other) == looks:
+            raise Conflict(
+                f"'{name}' looks like the role '{other}'; choose a name that reads differently.",
+                field="name",
+            )
 
 
 def _ensure_within_own(access: Access, permissions: frozenset[Permission]) -> None:
@@ -211,6 +234,39 @@ def _ensure_within_own(access: Access, permissions: frozenset[Permission]) -> No
             + ", ".join(sorted_permissions(extra))
             + "."
         )
+
+
+def _ensure_may_change_holders(
+    session: Session, access: Access, role: CustomRole, chosen: frozenset[Permission]
+) -> None:
+    """Rule 4 through a role's holders: changing what a held role grants changes every
+    holder's permissions, so it needs what changing each holder's role would need —
+    MANAGE_ACCOUNT_USERS (account roles) or MANAGE_SPACE_USERS in each space where the
+    role is held, and the old and the new permissions within the editor's own there."""
+    current = frozenset(Permission(p) for p in role.permissions)
+    if chosen == current:
+        return
+    level = Level(role.level)
+    new = RoleRef(role.name, level, chosen, role.description, custom_id=role.id)
+    holder = f"Someone holding the role '{role.name}'"
+    for scope in sorted(set(ask(session, ROLE_SCOPES, role.id))):
+        if scope == "account":
+            if not access.has(Permission.MANAGE_ACCOUNT_USERS):
+                raise Forbidden(
+                    f"The role '{role.name}' is someone's account role; changing it needs "
+                    "the Manage account users permission, as changing their role would."
+                )
+            ensure_may_manage_holder(access, role.id, level, None, holder)
+            ensure_may_grant(access, new, None)
+            continue
+        space_id = int(scope)
+        if not access.has(Permission.MANAGE_SPACE_USERS, space_id):
+            raise Forbidden(
+                f"The role '{role.name}' is held in spaces where you may not manage users; "
+                "changing it needs what changing those users' roles would need."
+            )
+        ensure_may_manage_holder(access, role.id, level, space_id, holder)
+        ensure_may_grant(access, new, space_id)
 
 
 def get_custom_role(session: Session, account_id: int, name: str) -> CustomRole:
@@ -297,6 +353,7 @@ def update_role(
     if permissions is not None:
         chosen = _validated_permissions(permissions, Level(role.level))
         _ensure_within_own(access, chosen)
+        _ensure_may_change_holders(session, access, role, chosen)
         role.permissions = [p.value for p in sorted_permissions(mask_of(chosen))]
         mark_changed(session, role.account_id, "role", role.id)
     session.flush()

@@ -95,6 +95,15 @@ def space_role_holders(session: Session, role_id: int) -> list[str]:
     return [f"space role of {email} in space '{space}'" for email, space in holders]
 
 
+def space_role_scopes(session: Session, role_id: int) -> list[str]:
+    """The ids (as text) of the spaces where a user holds the custom space role (an
+    answer to `roles.service.ROLE_SCOPES`)."""
+    held = session.scalars(
+        select(SpaceMembership.space_id).where(SpaceMembership.custom_role_id == role_id).distinct()
+    )
+    return [str(space_id) for space_id in held]
+
+
 def members(
     session: Session, space: Space, *, limit: int | None = None, after: str | None = None
 ) -> list[MemberView]:

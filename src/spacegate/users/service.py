@@ -102,6 +102,13 @@ def account_role_holders(session: Session, role_id: int) -> list[str]:
     return [f"account role of {email}" for email in holders]
 
 
+def account_role_scopes(session: Session, role_id: int) -> list[str]:
+    """`["account"]` when a user holds the custom account role (an answer to
+    `roles.service.ROLE_SCOPES`)."""
+    held = session.scalar(select(User.id).where(User.account_custom_role_id == role_id).limit(1))
+    return ["account"] if held is not None else []
+
+
 def full_access_roles(session: Session, account_id: int) -> set[str | int | None]:
     """Keys of the account roles that hold FULL_ACCESS_ALL_SPACES."""
     return {

@@ -13,6 +13,7 @@ from spacegate.access.requires import ManageCloudAccounts
 from spacegate.cloudaccounts import service
 from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.grants.context import Access
+from spacegate.outbound import AddressPolicy
 from spacegate.web.admin_resources import (
     K8S_URL,
     LIST_URL,
@@ -119,6 +120,7 @@ def create_compute_service(
             namespace=namespace,
             token=token,
             spaces=spaces,
+            policy=AddressPolicy(runtime.settings.outbound_allowed_networks),
         ),
         lambda refusal: _compute_page(
             request, access, session, None, values=values, refusal=refusal
@@ -143,10 +145,12 @@ def update_compute_service(
     name: PathName,
     access: ManageCloudAccounts,
     session: SessionDep,
+    runtime: RuntimeDep,
     new_name: Annotated[str, Form(alias="name", max_length=200)],
     api_server: ApiServerField,
     namespace: NamespaceField,
     spaces: SpacesField = [],  # noqa: B006 (FastAPI copies defaults)
+    token: TokenField = "",
 ) -> Response:
     service.get_resource(session, service.COMPUTE, access.caller.account_id, name)  # 404 first
     values = {"name": new_name, "api_server": api_server, "namespace": namespace, "spaces": spaces}
@@ -155,11 +159,14 @@ def update_compute_service(
         lambda: service.update_compute_service(
             session,
             access,
+            runtime.box,
             name,
             new_name=new_name,
             api_server=api_server,
             namespace=namespace,
             spaces=spaces,
+            policy=AddressPolicy(runtime.settings.outbound_allowed_networks),
+            token=token or None,
         ),
         lambda refusal: _compute_page(
             request, access, session, name, values=values, refusal=refusal

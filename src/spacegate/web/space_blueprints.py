@@ -309,6 +309,8 @@ def _few(names: list[str], shown: int = 4) -> str:
 
 def _sync_flash(result: sync.SyncResult) -> str:
     repository = result.repository
+    if result.running:
+        return f"{repository.name}: {sync.RUNNING}"
     if repository.last_sync_status != "ok":
         return f"Sync of {repository.name} failed: {repository.last_sync_message}"
     commit = (repository.synced_commit or "")[:12]
@@ -331,7 +333,7 @@ def sync_repository(
     repo: RepoName, access: SetupRepositories, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     result = sync.sync_repository(
-        session, access, runtime.settings, runtime.box, access.space, repo
+        session, runtime.sessions, access, runtime.settings, runtime.box, access.space, repo
     )
     return redirect(_space_url(access, "repositories"), flash=_sync_flash(result))
 

@@ -329,7 +329,15 @@ def extend_environment(
 ) -> Response:
     environment = submit(
         session,
-        lambda: service.extend(session, access, access.space, environment_id, end_time),
+        lambda: service.extend(
+            session,
+            runtime.sessions,
+            runtime.policies,
+            access,
+            access.space,
+            environment_id,
+            end_time,
+        ),
         lambda refusal: _environment_page(
             request,
             access,

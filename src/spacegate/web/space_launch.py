@@ -277,7 +277,14 @@ def launch(
             production=wants_production,
         )
         return launching.launch(
-            session, access, access.space, runtime.box, runtime.settings, wanted
+            session,
+            runtime.sessions,
+            runtime.policies,
+            access,
+            access.space,
+            runtime.box,
+            runtime.settings,
+            wanted,
         )
 
     def redisplay(refused: Refusal) -> Response:

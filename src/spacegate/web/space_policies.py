@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from spacegate.access.guard import SpaceAccess
 from spacegate.access.requires import ManageSpacePolicies
-from spacegate.deps import SessionDep
+from spacegate.deps import RuntimeDep, SessionDep
 from spacegate.errors import InvalidInput
 from spacegate.names import unix_newlines
 from spacegate.policies import service as policies
@@ -72,11 +72,17 @@ def policies_page(request: Request, access: ManageSpacePolicies, session: Sessio
 
 @router.post("/spaces/{space}/settings/policies/{name}/enabled")
 def toggle_policy(
-    name: PolicyName, access: ManageSpacePolicies, session: SessionDep, enabled: EnabledForm
+    name: PolicyName,
+    access: ManageSpacePolicies,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    enabled: EnabledForm,
 ) -> Response:
     on = _on(enabled)
     policy = policies.update_policy(
         session,
+        runtime.sessions,
+        runtime.policies,
         access,
         access.space,
         name,
@@ -171,6 +177,7 @@ def create_policy(
     request: Request,
     access: ManageSpacePolicies,
     session: SessionDep,
+    runtime: RuntimeDep,
     name: Annotated[str, Form(max_length=200)],
     rego: PolicyForm,
     description: DescriptionForm = "",
@@ -183,6 +190,8 @@ def create_policy(
         session,
         lambda: policies.create_policy(
             session,
+            runtime.sessions,
+            runtime.policies,
             access,
             access.space,
             name=name,
@@ -214,6 +223,7 @@ def update_policy(
     name: PolicyName,
     access: ManageSpacePolicies,
     session: SessionDep,
+    runtime: RuntimeDep,
     new_name: Annotated[str, Form(alias="name", max_length=200)],
     rego: PolicyForm,
     description: DescriptionForm = "",
@@ -227,6 +237,8 @@ def update_policy(
         session,
         lambda: policies.update_policy(
             session,
+            runtime.sessions,
+            runtime.policies,
             access,
             access.space,
             name,
