@@ -19,8 +19,12 @@ $(BIN)/.installed-dev: pyproject.toml $(BIN)/.installed
 run: $(BIN)/.installed
 	$(BIN)/spacegate serve
 
+# The suite runs on every CPU (one database per worker on PostgreSQL); a module's tests
+# stay in one worker, so its live servers and browsers start once. TEST_WORKERS=0: in-process.
+TEST_WORKERS ?= auto
+
 test: $(BIN)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check src tests bench

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.orm import Session
 
 from spacegate.accounts.service import SetupGate
@@ -25,10 +25,40 @@ from spacegate.runtime import Runtime
 from spacegate.settings import Settings
 from spacegate.users.passwords import Passwords
 
-POSTGRES_URL = os.environ.get("SPACEGATE_TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist every worker empties and migrates a database of its own: the
+    given database's name with the worker's (`test` becomes `test_gw0`, `test_gw1`...)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _database_of_this_worker(os.environ.get("SPACEGATE_TEST_DATABASE_URL"))
 
 # Cheap hashing: the tests exercise the logic, not argon2's cost.
 _PASSWORDS = Passwords(time_cost=1, memory_cost_kib=8)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A worker's PostgreSQL database is created, next to the given one, when missing."""
+    given = os.environ.get("SPACEGATE_TEST_DATABASE_URL")
+    if not given or given == POSTGRES_URL:
+        return
+    assert POSTGRES_URL is not None
+    name = make_url(POSTGRES_URL).database
+    server = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
 
 
 @pytest.fixture(scope="session")

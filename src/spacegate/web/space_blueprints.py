@@ -292,7 +292,13 @@ def connect_repository(
         return view
     # Read its blueprints at once: a repository is connected to be used.
     result = sync.sync_repository(
-        session, access, runtime.settings, runtime.box, access.space, view.repository.name
+        session,
+        runtime.sessions,
+        access,
+        runtime.settings,
+        runtime.box,
+        access.space,
+        view.repository.name,
     )
     return redirect(
         _space_url(access, "repositories"),
