@@ -40,6 +40,8 @@ def fits(page: Page) -> None:
     viewport as set, not `innerWidth`, which a phone widens to zoom out on a wide page)."""
     screen = page.viewport_size
     assert screen is not None
+    # A click that navigates returns before the next document exists; measure a loaded one.
+    page.wait_for_load_state("load")
     width, path = page.evaluate(
         "() => [Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),"
         " location.pathname]"

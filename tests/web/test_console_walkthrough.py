@@ -265,6 +265,7 @@ def test_a_space_member_launches_from_a_phone(
     shoot(page, "phone-menu")
     menu.get_by_role("link", name="dev").click()
     page.get_by_role("navigation", name="Space").get_by_role("link", name="Catalog").click()
+    page.wait_for_url(re.compile(r"/catalog"))
     fits(page)
     axe.check(page)
     page.get_by_role("link", name="Launch web-app from platform").click()
