@@ -17,8 +17,7 @@ from spacegate.groups import service
 from spacegate.groups.service import GroupSpec
 from spacegate.groups.views import views
 from spacegate.roles.service import list_roles
-from spacegate.spaces.service import account_spaces
-from spacegate.web.console import Console
+from spacegate.web.console import Console, space_suggestions
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import redirect
 
@@ -111,7 +110,7 @@ def _group_page(
         {
             "nav": "groups",
             "view": view,
-            "all_spaces": _account_spaces(session, account_id),
+            "space_suggestions": space_suggestions(session, access),
             "account_roles": list_roles(session, account_id, Level.ACCOUNT),
             "space_roles": list_roles(session, account_id, Level.SPACE),
             "empty_rows": EMPTY_SPACE_ROWS,
@@ -119,10 +118,6 @@ def _group_page(
         },
         status_code=status_code,
     )
-
-
-def _account_spaces(session: SessionDep, account_id: int) -> list[str]:
-    return [space.name for space in account_spaces(session, account_id)]
 
 
 @router.get("/{name}")

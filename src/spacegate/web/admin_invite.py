@@ -25,7 +25,7 @@ from spacegate.invitations import service as invitations
 from spacegate.invitations.models import Invitation
 from spacegate.invitations.terms import SpaceGrant, Terms, terms_of
 from spacegate.roles.service import list_roles
-from spacegate.web.console import page
+from spacegate.web.console import page, space_suggestions
 from spacegate.web.csrf import verify_csrf
 from spacegate.web.templating import redirect, role_label
 
@@ -69,6 +69,7 @@ def _invite_page(
         status_code=status_code,
         nav="users",
         rows=SPACE_ROWS,
+        space_suggestions=space_suggestions(session, access),
         space_roles=list_roles(session, access.caller.account_id, Level.SPACE),
         pending=pending,
         roles_of=lambda invitation: described[invitation.id],

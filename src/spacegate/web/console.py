@@ -31,6 +31,15 @@ from spacegate.web.templating import render
 SIDEBAR_SPACES = 50
 """The menu lists this many of the user's spaces (by name); Home lists them all, paged."""
 
+SPACE_SUGGESTIONS = 500
+"""A form that takes a space's name suggests this many of the caller's spaces (by name);
+any other is typed."""
+
+
+def space_suggestions(session: Session, access: Access) -> list[str]:
+    """The names a space-name field suggests: the first of the spaces the caller sees."""
+    return [space.name for space in visible_spaces(session, access, limit=SPACE_SUGGESTIONS)]
+
 
 @dataclass(frozen=True)
 class Console:
