@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
+from spacegate import metrics
 from spacegate.app import create_app
 from spacegate.db import make_session_factory
 from spacegate.operations.election import Election
@@ -104,3 +105,17 @@ def test_one_process_is_elected_and_another_takes_over(runtime: Runtime, tmp_pat
         first.stop()
         second.stop()
     assert events == ["first elected", "first deposed", "second elected", "second deposed"]
+
+
+def test_a_request_only_queues_its_metrics_and_a_scrape_folds_them(runtime: Runtime) -> None:
+    """The request path appends one tuple; counting happens in the access log's turn or
+    when `/metrics` is asked (here without the lifespan, so no thread folds meanwhile)."""
+    client = TestClient(create_app(runtime=runtime), raise_server_exceptions=False)
+    counted = metrics.REQUESTS.labels("/healthz", "GET", "200")
+    before = counted._value.get()
+
+    assert client.get("/healthz").status_code == 200
+    assert counted._value.get() == before
+
+    assert client.get("/metrics").status_code == 200
+    assert counted._value.get() == before + 1

@@ -99,7 +99,7 @@ class Runtime:
             on_elected=self._start_workers,
             on_deposed=self._stop_workers,
         )
-        self.access_log = AccessLog()
+        self.access_log = AccessLog(write_lines=self.settings.access_log)
         self.policies = PolicyEvaluator(
             workers=self.settings.policy_workers,
             timeout_seconds=self.settings.policy_timeout_seconds,
@@ -114,13 +114,12 @@ class Runtime:
 
     def start_background(self) -> None:
         """What a serving process runs beside its requests: the grant caches' poll and
-        notifications, the token-use flush, the access log, and — when elected, or
-        without an election — the mail and environment workers."""
+        notifications, the token-use flush, the request metrics and access log, and —
+        when elected, or without an election — the mail and environment workers."""
         self.authz.start()
         self.feed.start()
         self.callers.start()
-        if self.settings.access_log:
-            self.access_log.start()
+        self.access_log.start()
         if self.settings.worker_election:
             self.election.start()
         else:

@@ -156,7 +156,9 @@ async def check(body: CheckRequest, access: SignedInAccess, request: Request) ->
     refused = runtime_of(request).settings.refused_email_domains
     if body.checks is None:
         assert body.email is not None and body.permission is not None
-        decision = _counted(_decide(access, body.email, body.permission, body.space_name, refused))
+        decision = _counted(
+            _decide(access, body.email, body.permission, body.space_name, refused, why=False)
+        )
         return JSONResponse({"allowed": decision.allowed, "reason": decision.reason})
     results = []
     for query in body.checks:

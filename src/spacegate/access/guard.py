@@ -31,6 +31,7 @@ from spacegate.authz import SPEC_BY_ID, Level, Permission
 from spacegate.deps import IndexCacheDep, SessionDep, runtime_of
 from spacegate.errors import Forbidden, NotFound, Unauthorized
 from spacegate.grants.context import Access, Caller
+from spacegate.runtime import Runtime
 from spacegate.spaces.models import Space
 from spacegate.spaces.service import find_space
 
@@ -56,7 +57,11 @@ async def authenticate(request: Request) -> Caller:
     cookie only. Keeping the two apart means a cookie can never drive the API (which
     therefore needs no CSRF defence), while every console form is CSRF-checked. A known
     token is authenticated from memory (`CallerCache`), with no database access."""
-    callers = runtime_of(request).callers
+    return await _authenticate(request, runtime_of(request))
+
+
+async def _authenticate(request: Request, runtime: Runtime) -> Caller:
+    callers = runtime.callers
     peer = request.scope.get("client")
     client = peer[0] if peer else None
     if request.scope["path"].startswith("/api/"):
@@ -72,8 +77,9 @@ async def authenticate(request: Request) -> Caller:
 
 
 async def _access(request: Request) -> Access:
-    caller = await authenticate(request)
-    grants = runtime_of(request).authz
+    runtime = runtime_of(request)
+    caller = await _authenticate(request, runtime)
+    grants = runtime.authz
     index = grants.peek(caller.account_id) or await grants.aget(caller.account_id)
     return Access(caller, index)
 

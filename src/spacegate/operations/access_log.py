@@ -1,9 +1,11 @@
 """The access log and the request metrics, off the request's path.
 
-One pure ASGI middleware times each request and, after the answer is sent, records its
-metrics and appends a tuple to a deque. A background thread wakes every tenth of a
-second and turns what has piled up into log lines (logger `spacegate.access`):
-formatting and writing never run on the event loop, and a request never wakes a thread.
+One pure ASGI middleware times each request and, after the answer is sent, appends a
+tuple to a deque: that is all a request pays. A background thread wakes every tenth of a
+second and turns what has piled up into the request metrics and, when the access log is
+on, log lines (logger `spacegate.access`); `/metrics` folds in what is pending before it
+answers, so a scrape is exact. Metrics, formatting and writing never run on the event
+loop, and a request never wakes a thread.
 """
 
 from __future__ import annotations
@@ -20,17 +22,26 @@ from spacegate import metrics
 
 log = logging.getLogger("spacegate.access")
 
-_Entry = tuple[float, str, str, str, int, float]  # when, client, method, path, status, s
+# when, client, method, path, route template, status, seconds
+_Entry = tuple[float, str, str, str, str, int, float]
 
 
 class AccessLog:
-    """Answered requests waiting to be written, and the thread that writes them."""
+    """Answered requests waiting to be counted (and written, with `write_lines`), and
+    the thread that does it."""
 
-    def __init__(self, *, interval_seconds: float = 0.1) -> None:
-        self._pending: deque[_Entry] = deque(maxlen=100_000)  # a flood drops the oldest
+    def __init__(self, *, write_lines: bool = False, interval_seconds: float = 0.1) -> None:
+        # Bounded: a flood drops the oldest (at 0.1 s a turn, only past a million requests
+        # a second).
+        self._pending: deque[_Entry] = deque(maxlen=100_000)
+        self.write_lines = write_lines
         self._interval = interval_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._folding = threading.Lock()
+        # Labelled children, kept: `labels()` takes a lock and builds a key every time.
+        self._timers: dict[tuple[str, str], Any] = {}
+        self._counters: dict[tuple[str, str, int], Any] = {}
 
     def put(self, entry: _Entry) -> None:
         self._pending.append(entry)  # atomic; wakes nobody
@@ -46,15 +57,31 @@ class AccessLog:
             self._stop.set()
             self._thread.join(timeout=5)
             self._thread = None
-        self._write()
+        self.fold()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            self._write()
+            self.fold()
 
-    def _write(self) -> None:
-        while self._pending:
-            when, client, method, path, status, seconds = self._pending.popleft()
+    def fold(self) -> None:
+        """Count (and write) every request answered so far."""
+        with self._folding:
+            while self._pending:
+                self._fold(self._pending.popleft())
+
+    def _fold(self, entry: _Entry) -> None:
+        when, client, method, path, template, status, seconds = entry
+        timer = self._timers.get((template, method))
+        if timer is None:
+            timer = metrics.REQUEST_SECONDS.labels(template, method)
+            self._timers[(template, method)] = timer
+        timer.observe(seconds)
+        counter = self._counters.get((template, method, status))
+        if counter is None:
+            counter = metrics.REQUESTS.labels(template, method, str(status))
+            self._counters[(template, method, status)] = counter
+        counter.inc()
+        if self.write_lines:
             log.info(
                 '%s - "%s %s" %d %.1fms %s',
                 client,
@@ -68,13 +95,11 @@ class AccessLog:
 
 class ObserveRequests:
     """Request metrics for every HTTP request, and the runtime's access log when it is
-    on (`SPACEGATE_ACCESS_LOG`)."""
+    on (`SPACEGATE_ACCESS_LOG`), through the runtime's `AccessLog`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # Labelled children, kept: `labels()` takes a lock and builds a key every time.
-        self._timers: dict[tuple[str, str], Any] = {}
-        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._without_runtime = AccessLog()  # an app serving before its runtime is set
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,28 +119,19 @@ class ObserveRequests:
         finally:
             seconds = time.perf_counter() - start
             route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            key = (template, method)
-            timer = self._timers.get(key)
-            if timer is None:
-                timer = self._timers[key] = metrics.REQUEST_SECONDS.labels(template, method)
-            timer.observe(seconds)
-            counter = self._counters.get((template, method, status))
-            if counter is None:
-                counter = metrics.REQUESTS.labels(template, method, str(status))
-                self._counters[(template, method, status)] = counter
-            counter.inc()
             runtime = getattr(scope["app"].state, "runtime", None)
-            if runtime is not None and runtime.settings.access_log:
-                client = scope.get("client")
-                runtime.access_log.put(
-                    (
-                        time.time(),
-                        client[0] if client else "-",
-                        method,
-                        scope.get("path", ""),
-                        status,
-                        seconds,
-                    )
+            ledger = runtime.access_log if runtime is not None else self._without_runtime
+            client = scope.get("client")
+            ledger.put(
+                (
+                    time.time(),
+                    client[0] if client else "-",
+                    scope["method"],
+                    scope.get("path", ""),
+                    getattr(route, "path", None) or "unmatched",
+                    status,
+                    seconds,
                 )
+            )
+            if runtime is None:
+                ledger.fold()

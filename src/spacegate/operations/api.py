@@ -55,7 +55,9 @@ async def readyz(runtime: RuntimeDep) -> Response:
 
 
 def _sample(runtime: Runtime) -> None:
-    """Gauges read at scrape time: the outbox's depth and the workers' health."""
+    """Gauges read at scrape time (the outbox's depth and the workers' health), and the
+    requests answered since the access log's last turn."""
+    runtime.access_log.fold()
     try:
         with transaction(runtime.sessions, write=False) as session:
             metrics.OUTBOX_DEPTH.set(waiting(session))
