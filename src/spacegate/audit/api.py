@@ -12,7 +12,6 @@ from spacegate.access.requires import Administration
 from spacegate.audit import service, visibility
 from spacegate.deps import SessionDep
 from spacegate.pagination import CursorQuery, LimitQuery, decode_cursor, set_next_cursor
-from spacegate.spaces.service import space_names
 
 router = APIRouter(prefix="/api", tags=["Audit"])
 
@@ -59,10 +58,9 @@ def list_audit_events(
         session, access.caller.account_id, filters, limit=limit, before_id=decode_cursor(cursor)
     )
     set_next_cursor(response, [event.id for event in events], limit)
-    space_ids = space_ids_by_name(session, access.caller.account_id)
     answer = []
     for e in events:
-        before, after = visibility.details(e, access, space_ids)
+        before, after = visibility.details(e, access)
         answer.append(
             AuditEventOut(
                 id=e.id,
@@ -78,7 +76,3 @@ def list_audit_events(
             )
         )
     return answer
-
-
-def space_ids_by_name(session: SessionDep, account_id: int) -> dict[str, int]:
-    return {name.lower(): space_id for space_id, name in space_names(session, account_id).items()}

@@ -9,7 +9,6 @@ what), its details withheld unless the reader may read them where they are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from spacegate.audit.models import AuditEvent
@@ -32,10 +31,10 @@ READ_NEEDS: dict[str, tuple[Permission, bool]] = {
 }
 
 
-def may_read_details(event: AuditEvent, access: Access, space_ids: Mapping[str, int]) -> bool:
-    """Whether `access` may read `event`'s details. `space_ids`: the account's spaces by
-    lower-cased name; an event whose space is gone (or renamed) needs the permission
-    account-wide."""
+def may_read_details(event: AuditEvent, access: Access) -> bool:
+    """Whether `access` may read `event`'s details. The event's space is found by name in
+    the grant index (no query); an event whose space is gone (or renamed) needs the
+    permission account-wide."""
     need = READ_NEEDS.get(event.target_type)
     if need is None:
         return True
@@ -43,15 +42,15 @@ def may_read_details(event: AuditEvent, access: Access, space_ids: Mapping[str, 
     if not in_space:
         return access.has(permission)
     name = (event.after or {}).get("space") or (event.before or {}).get("space")
-    space_id = space_ids.get(str(name).lower()) if isinstance(name, str) else None
+    space_id = access.index.space_ids.get(name.lower()) if isinstance(name, str) else None
     return access.has(permission, space_id) if space_id is not None else access.has(permission)
 
 
 def details(
-    event: AuditEvent, access: Access, space_ids: Mapping[str, int]
+    event: AuditEvent, access: Access
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The event's before and after as `access` may see them."""
-    if may_read_details(event, access, space_ids):
+    if may_read_details(event, access):
         return event.before, event.after
     return (
         dict(WITHHELD) if event.before is not None else None,

@@ -267,7 +267,8 @@ def account_report(
     session: Session, account_id: int, *, start: date, end: date, group_by: str, currency: str
 ) -> Report:
     rows = cost_rows(session, account_id=account_id, start=start, end=end, currency=currency)
-    return summarize(rows, group_by, start, end, space_names(session, account_id))
+    names = space_names(session, account_id, (row.environment.space_id for row in rows))
+    return summarize(rows, group_by, start, end, names)
 
 
 def environment_totals(

@@ -50,7 +50,11 @@ def terms_of(session: Session, account_id: int, invitations: list[Invitation]) -
     if not invitations:
         return {}
     role_names = custom_role_names(session, account_id)
-    spaces = space_names(session, account_id)
+    spaces = space_names(
+        session,
+        account_id,
+        (g.space_id for i in invitations for g in i.grants if g.space_id is not None),
+    )
     terms: dict[int, Terms] = {}
     for invitation in invitations:
         account_role = role_name(

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from spacegate.access.requires import Administration
 from spacegate.audit import service, visibility
-from spacegate.audit.api import space_ids_by_name
 from spacegate.audit.models import AuditEvent
 from spacegate.deps import SessionDep
 from spacegate.pagination import CursorQuery, decode_cursor, encode_cursor
@@ -147,8 +146,7 @@ def audit_page(
             limit=PAGE_SIZE,
             before_id=decode_cursor(cursor),
         )
-        space_ids = space_ids_by_name(session, access.caller.account_id)
-        rows = [EventRow(e, changes(*visibility.details(e, access, space_ids))) for e in events]
+        rows = [EventRow(e, changes(*visibility.details(e, access))) for e in events]
         if len(events) == PAGE_SIZE:
             shown = {key: value for key, value in values.items() if value}
             older = urlencode({**shown, "cursor": encode_cursor(events[-1].id)})
