@@ -3,6 +3,7 @@ of the same process, and other processes pick it up within a second."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from spacegate.app import create_app
 from spacegate.authz import CATALOG, Level, Permission
 from spacegate.db import transaction
+from spacegate.grants import cache as grants_cache
 from spacegate.grants.cache import IndexCache, mark_changed
 from spacegate.runtime import Runtime
 from tests.factories import (
@@ -332,3 +334,23 @@ def test_a_deactivated_user_is_refused_by_another_process(
         )
         assert changed.status_code == 200, changed.text
         eventually(lambda: other.get("/api/me", headers=bob.headers).status_code == 401)
+
+
+def test_a_large_index_is_moved_out_of_the_cyclic_collectors_sight(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = new_account(runtime)
+    cache = IndexCache(runtime.sessions, poll_seconds=60)
+    monkeypatch.setattr(grants_cache, "FREEZE_AFTER_USERS", 2)
+    gc.unfreeze()
+    try:
+        with runtime.sessions() as session:
+            cache.get(session, admin.account_id)  # one user: below the bar
+        assert gc.get_freeze_count() == 0
+        new_user(runtime, admin.account_id, "bob@example.com")
+        cache.invalidate({admin.account_id})
+        with runtime.sessions() as session:
+            cache.get(session, admin.account_id)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -20,6 +20,7 @@ caller is stored only when read at (or after) the newest version applied.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -45,6 +46,9 @@ from spacegate.grants.loader import (
 )
 
 log = logging.getLogger(__name__)
+
+FREEZE_AFTER_USERS = 10_000
+"""An index of this many users or more is moved out of the cyclic collector's sight."""
 
 GRANTS_CHANGED = "grants-changed"
 """The topic a committed grant change is announced on in this process (a `Change`)."""
@@ -201,6 +205,13 @@ class IndexCache:
                     if keep:
                         with self._lock:
                             self._entries[account_id] = _Entry(version, index)
+                if len(index.user_ids) >= FREEZE_AFTER_USERS:
+                    # A large account's index is long-lived: out of the cyclic
+                    # collector's sight, a full collection no longer walks it (13-19 ms
+                    # at 520,000 grants, a pause for every request in flight). Its
+                    # objects are acyclic, so dropping the index still frees them; what
+                    # else lives now is frozen too, hence only for large indexes.
+                    gc.freeze()
             finally:
                 with self._lock:
                     self._loading.pop(account_id, None)
