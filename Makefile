@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint typecheck bench clean
+.PHONY: run test check lint typecheck bench bench-scale clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,14 @@ typecheck: $(BIN)/.installed-dev
 
 check: lint typecheck test
 
+# The HTTP and scale benchmarks need wrk (Debian package) and the machine's PostgreSQL.
 bench: $(BIN)/.installed-dev
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/invite.py
+	$(BIN)/python bench/http.py
+
+bench-scale: $(BIN)/.installed-dev
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
