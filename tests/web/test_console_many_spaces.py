@@ -8,6 +8,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 
 from spacegate.db import transaction
@@ -98,25 +99,24 @@ def test_space_fields_suggest_the_first_spaces_and_take_any(
     assert submit(client, "/admin/groups/new", token, {"name": "Team"}).status_code == 303
     group_page = client.get("/admin/groups/Team")
     assert _suggested(group_page.text) == names[:80]
-    saved = submit(
-        client,
-        "/admin/groups/Team/edit",
-        token,
-        {"name": "Team", "account_role": "", "space_name": [last], "space_role": ["Space Member"]},
-    )
+
+    def give_the_group(space: str) -> Response:
+        return submit(
+            client,
+            "/admin/groups/Team/edit",
+            token,
+            {
+                "name": "Team",
+                "account_role": "",
+                "space_name": [space],
+                "space_role": ["Space Member"],
+            },
+        )
+
+    saved = give_the_group(last)
     assert saved.status_code == 303, saved.text
     assert f'value="{last}"' in client.get("/admin/groups/Team").text
 
-    unknown = submit(
-        client,
-        "/admin/groups/Team/edit",
-        token,
-        {
-            "name": "Team",
-            "account_role": "",
-            "space_name": ["nowhere"],
-            "space_role": ["Space Member"],
-        },
-    )
+    unknown = give_the_group("nowhere")
     assert unknown.status_code == 422
     assert "There is no space named 'nowhere'." in text_of(unknown.text)
