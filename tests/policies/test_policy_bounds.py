@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 
 import pytest
 from fastapi.testclient import TestClient
 
+from spacegate.policies import sandbox
 from spacegate.policies.sandbox import PolicyEvaluator
 from spacegate.runtime import Runtime
 from tests.api_helpers import error_of
@@ -138,3 +141,21 @@ def test_a_policys_print_reaches_no_log(
     assert error_of(refused, 403, "PolicyDenied")["message"].endswith("Printed and refused.")
     out, err = capfd.readouterr()
     assert "SECRET-MARKER" not in out + err + caplog.text
+
+
+def _slow_to_start(connection: Connection, memory_bytes: int) -> None:
+    """A worker on a busy machine: a second to start before it serves (run in the
+    spawned process, which imports this module by name)."""
+    time.sleep(1.0)
+    sandbox._serve(connection, memory_bytes)
+
+
+def test_a_workers_start_does_not_count_against_the_policys_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sandbox, "_serve", _slow_to_start)
+    evaluator = PolicyEvaluator(workers=1, timeout_seconds=0.5, memory_mib=256)
+    try:
+        assert evaluator.check_module(PRINTS, {}, {"production": True}) == "spacegate.chatty"
+    finally:
+        evaluator.close()

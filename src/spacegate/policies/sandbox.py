@@ -6,7 +6,9 @@ and take gigabytes, and rego-cpp cannot be interrupted from Python. So modules r
 a small pool of worker processes (started with `spawn`, kept warm between calls), each
 under RLIMIT_AS (SPACEGATE_POLICY_MEMORY_MIB). A call that does not answer within
 SPACEGATE_POLICY_TIMEOUT_SECONDS gets its worker killed and replaced; a worker that
-dies (the memory bound) is replaced likewise. Either way the caller gets
+dies (the memory bound) is replaced likewise. The deadline counts the module's own run:
+a new worker first says it is ready (a busy machine can take seconds to start Python),
+within STARTUP_SECONDS. Either way the caller gets
 `PolicyLimitExceeded`, which the policy services turn into a refusal naming the policy
 (fail closed). Workers write nothing to the server's output: a module's `print()` goes
 nowhere.
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 
 _CONTEXT = multiprocessing.get_context("spawn")
 
+STARTUP_SECONDS = 60.0
+"""How long a new worker may take to start and say it is ready."""
+
 
 class PolicyLimitExceeded(Exception):
     """A module ran past the deadline or the memory bound; `message` says which."""
@@ -51,6 +56,7 @@ def _serve(connection: Connection, memory_bytes: int) -> None:
         "deny": rego.deny_messages,
         "check": rego.check_module,
     }
+    connection.send(("ready", None))
     while True:
         try:
             request = connection.recv()
@@ -82,6 +88,15 @@ class _Worker:
         )
         self.process.start()
         theirs.close()
+        try:
+            ready = ours.poll(STARTUP_SECONDS) and ours.recv() == ("ready", None)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.kill()
+            raise PolicyLimitExceeded(
+                f"no policy worker could be started within {STARTUP_SECONDS:g} seconds"
+            )
 
     def kill(self) -> None:
         self.process.kill()
