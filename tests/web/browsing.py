@@ -4,6 +4,8 @@ check that a page does not scroll sideways."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spacegate.db import transaction
@@ -15,6 +17,11 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 PHONE = 390
+
+NewPage = Callable[..., "Page"]
+"""The `new_page` fixture: a fresh page on the live server (`width=` for a phone)."""
+Shoot = Callable[["Page", str], Path]
+"""The `shoot` fixture: a full-page screenshot saved under a name."""
 
 
 def sign_in(page: Page, account: str, email: str) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -25,6 +23,7 @@ from spacegate.runtime import Runtime
 from spacegate.users.models import User
 from tests.factories import PASSWORD, Person, add_member, new_account, new_space, new_user
 from tests.invitations.support import Received, SMTPServer
+from tests.web.browsing import NewPage, Shoot
 from tests.web.live import CHROMIUM, NO_CHROMIUM, LiveServer
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -35,8 +34,6 @@ expect = sync_api.expect
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
-NewPage = Callable[..., "Page"]
-Shoot = Callable[["Page", str], Path]
 NEW_PASSWORD = "a long and unusual passphrase"
 CSRF_REFUSAL = "This form has expired or came from another site"
 

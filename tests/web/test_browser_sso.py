@@ -6,8 +6,7 @@ the group's roles, which go when the provider takes them out of the group."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from spacegate.runtime import Runtime
 from tests.factories import new_account, new_space
 from tests.sso.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
+from tests.web.browsing import NewPage, Shoot
 from tests.web.live import CHROMIUM, NO_CHROMIUM
 from tests.web.test_browser import main_nav, sign_in
 
@@ -25,9 +25,6 @@ expect = sync_api.expect
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
-NewPage = Callable[..., "Page"]
-Shoot = Callable[["Page", str], Path]
 
 
 @pytest.fixture(scope="module")

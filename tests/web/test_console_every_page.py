@@ -4,9 +4,7 @@ critical on any of them, at either width, signed in or not."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,7 +15,7 @@ from tests.factories import Person, add_member, new_account, new_space, new_user
 from tests.policies.factories import new_policy
 from tests.tags.factories import new_tag
 from tests.web.axe import Axe
-from tests.web.browsing import PHONE, fits, named, sign_in
+from tests.web.browsing import PHONE, NewPage, Shoot, fits, named, sign_in
 from tests.web.live import CHROMIUM, NO_CHROMIUM
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -26,10 +24,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 expect = sync_api.expect
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    pass
 
-NewPage = Callable[..., "Page"]
-Shoot = Callable[["Page", str], Path]
 POLICY = """package spacegate.max_duration
 
 deny contains msg if {

@@ -10,7 +10,6 @@ One account (tenant) per test on the module's shared server, as in test_browser.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,7 @@ from tests.blueprints.gitrepo import example_origin
 from tests.environments.factories import new_launchable
 from tests.factories import add_member, new_account, new_space, new_user
 from tests.web.axe import Axe
-from tests.web.browsing import PHONE, fits, named, sign_in
+from tests.web.browsing import PHONE, NewPage, Shoot, fits, named, sign_in
 from tests.web.live import CHROMIUM, NO_CHROMIUM
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -35,9 +34,6 @@ expect = sync_api.expect
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
-
-NewPage = Callable[..., "Page"]
-Shoot = Callable[["Page", str], Path]
 
 
 def row_of(page: Page, text: str) -> Locator:

@@ -11,7 +11,7 @@ in any page, not even one showing an error about them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from tests.cloudaccounts.factories import (
     new_team,
 )
 from tests.factories import PASSWORD, add_member, new_account, new_space, new_user
+from tests.web.browsing import NewPage, Shoot
 from tests.web.live import CHROMIUM, NO_CHROMIUM, LiveServer
 from tests.web.page_support import field_error, sign_in, submit, table_rows, text_of
 
@@ -589,9 +590,6 @@ def test_posts_without_the_csrf_token_are_refused(
 
 
 # -- in a real browser ---------------------------------------------------------------------
-
-NewPage = Callable[..., "Page"]
-Shoot = Callable[["Page", str], Path]
 
 
 def _browser_sign_in(page: Page, account: str, email: str) -> None:

@@ -11,10 +11,8 @@ Space Admin stops an over-long launch, and the Member reads its message on the f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from html import unescape
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -32,6 +30,7 @@ from tests.environments.factories import new_environment, new_launchable
 from tests.factories import PASSWORD, Person, add_member, new_account, new_space, new_user
 from tests.policies.factories import new_policy
 from tests.tags.factories import blueprint_id, new_tag, set_blueprint_value, set_space_value
+from tests.web.browsing import NewPage, Shoot
 from tests.web.live import CHROMIUM, NO_CHROMIUM, LiveServer
 from tests.web.page_support import field_error, sign_in, submit, table_rows, text_of
 
@@ -654,9 +653,6 @@ def test_posts_without_the_csrf_token_are_refused(
 
 
 # -- in a real browser ---------------------------------------------------------------------
-
-NewPage = Callable[..., "Page"]
-Shoot = Callable[["Page", str], Path]
 
 
 def _browser_sign_in(page: Page, account: str, email: str) -> None:

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from spacegate.cloudaccounts.providers import CREDENTIALS, DETAILS, Field, Provider
-from spacegate.errors import InvalidInput
 from spacegate.web.admin_resources import MAX_FIELD
+from spacegate.web.forms import prefixed_fields
 
 DETAIL_PREFIX = "details."
 CREDENTIAL_PREFIX = "credentials."
@@ -109,25 +109,12 @@ def parse_provider(value: str) -> Provider | None:
 # -- reading the provider-specific fields of a posted form --------------------------------
 
 
-async def _prefixed(request: Request, prefix: str) -> dict[str, str]:
-    """The non-empty `prefix<key>` fields of the posted form, by key. (verify_csrf has
-    already parsed the form; Starlette keeps it, so this reads it again for free.)"""
-    form = await request.form()
-    found: dict[str, str] = {}
-    for name, value in form.multi_items():
-        if name.startswith(prefix) and isinstance(value, str) and value.strip():
-            if len(value) > MAX_FIELD:
-                raise InvalidInput(f"The field '{name.removeprefix(prefix)}' is too long.")
-            found[name.removeprefix(prefix)] = value
-    return found
-
-
 async def posted_details(request: Request) -> dict[str, str]:
-    return await _prefixed(request, DETAIL_PREFIX)
+    return await prefixed_fields(request, DETAIL_PREFIX, max_length=MAX_FIELD, strip=False)
 
 
 async def posted_credentials(request: Request) -> dict[str, str]:
-    return await _prefixed(request, CREDENTIAL_PREFIX)
+    return await prefixed_fields(request, CREDENTIAL_PREFIX, max_length=MAX_FIELD, strip=False)
 
 
 DetailsForm = Annotated[dict[str, str], Depends(posted_details)]

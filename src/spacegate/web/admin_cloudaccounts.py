@@ -41,14 +41,15 @@ from spacegate.web.admin_resources import (
     PathName,
     SpacesField,
     added,
-    delete_confirmation,
+    confirm_deletion,
+    delete,
     resource_page,
     resource_url,
     unnamed_field,
 )
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import back_to, submit
+from spacegate.web.forms import submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -292,23 +293,11 @@ def rotate_credentials(
 def delete_cloud_account_confirmation(
     request: Request, name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
-    view = service.get_resource(session, service.CLOUD, access.caller.account_id, name)
-    cloud = view.item
-    return delete_confirmation(
-        request, access, session, "cloud account", LIST_URL, cloud.name, view.spaces
-    )
+    return confirm_deletion(request, access, session, service.CLOUD, LIST_URL, name)
 
 
 @router.post("/admin/cloudaccounts/{name}/delete")
 def delete_cloud_account(
     name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
-    view = service.get_resource(session, service.CLOUD, access.caller.account_id, name)
-    done = submit(
-        session,
-        lambda: service.delete_resource(session, access, service.CLOUD, name),
-        back_to(LIST_URL),
-    )
-    if isinstance(done, Response):
-        return done
-    return redirect(LIST_URL, flash=f"Deleted the cloud account {view.item.name}.")
+    return delete(access, session, service.CLOUD, name)

@@ -22,13 +22,14 @@ from spacegate.web.admin_resources import (
     PathName,
     SpacesField,
     added,
-    delete_confirmation,
+    confirm_deletion,
+    delete,
     resource_page,
     resource_url,
     unnamed_field,
 )
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, back_to, empty_fields, submit
+from spacegate.web.forms import Refusal, empty_fields, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -202,23 +203,11 @@ def rotate_token(
 def delete_compute_service_confirmation(
     request: Request, name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
-    view = service.get_resource(session, service.COMPUTE, access.caller.account_id, name)
-    compute = view.item
-    return delete_confirmation(
-        request, access, session, "compute service", K8S_URL, compute.name, view.spaces
-    )
+    return confirm_deletion(request, access, session, service.COMPUTE, K8S_URL, name)
 
 
 @router.post("/admin/cloudaccounts/kubernetes/{name}/delete")
 def delete_compute_service(
     name: PathName, access: ManageCloudAccounts, session: SessionDep
 ) -> Response:
-    view = service.get_resource(session, service.COMPUTE, access.caller.account_id, name)
-    done = submit(
-        session,
-        lambda: service.delete_resource(session, access, service.COMPUTE, name),
-        back_to(LIST_URL),
-    )
-    if isinstance(done, Response):
-        return done
-    return redirect(LIST_URL, flash=f"Deleted the compute service {view.item.name}.")
+    return delete(access, session, service.COMPUTE, name)

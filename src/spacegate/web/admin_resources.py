@@ -11,11 +11,14 @@ from urllib.parse import quote
 from fastapi import Form, Path, Request, Response
 from sqlalchemy.orm import Session
 
+from spacegate.cloudaccounts import service
+from spacegate.cloudaccounts.resources import ResourceKind
 from spacegate.errors import Conflict, DomainError
 from spacegate.grants.context import Access
 from spacegate.spaces import service as spaces_service
 from spacegate.spaces.models import Space
 from spacegate.web.console import page
+from spacegate.web.forms import back_to, submit
 from spacegate.web.templating import redirect
 
 PathName = Annotated[str, Path(max_length=200)]
@@ -71,24 +74,39 @@ def added(what: str, name: str, spaces: list[str]) -> Response:
     return redirect(LIST_URL, flash=f"Added the {what} {name} (allowed in {where}).")
 
 
-def delete_confirmation(
+def confirm_deletion(
     request: Request,
     access: Access,
     session: Session,
-    what: str,
+    kind: ResourceKind[Any],
     base: str,
     name: str,
-    spaces: list[str],
 ) -> Response:
-    """Asks to confirm deleting the `what` `name`, whose pages are under `base`."""
+    """Asks to confirm deleting the resource of `kind` named `name` (404 for none), whose
+    pages are under `base`."""
+    view = service.get_resource(session, kind, access.caller.account_id, name)
     return page(
         request,
         session,
         access,
         "admin_resource_delete.html",
         nav=NAV,
-        what=what,
-        target=name,
-        spaces=spaces,
-        action=f"{resource_url(base, name)}/delete",
+        what=kind.noun,
+        target=view.item.name,
+        spaces=view.spaces,
+        action=f"{resource_url(base, view.item.name)}/delete",
     )
+
+
+def delete(access: Access, session: Session, kind: ResourceKind[Any], name: str) -> Response:
+    """Deletes the resource of `kind` named `name` and goes back to the list; a refusal
+    (a live environment uses it) is shown there."""
+    view = service.get_resource(session, kind, access.caller.account_id, name)
+    done = submit(
+        session,
+        lambda: service.delete_resource(session, access, kind, name),
+        back_to(LIST_URL),
+    )
+    if isinstance(done, Response):
+        return done
+    return redirect(LIST_URL, flash=f"Deleted the {kind.noun} {view.item.name}.")

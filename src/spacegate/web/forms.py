@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from fastapi import Response
+from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
-from spacegate.errors import DomainError
+from spacegate.errors import DomainError, InvalidInput
 
 T = TypeVar("T")
 
@@ -106,3 +106,22 @@ def empty_fields(fields: Mapping[str, tuple[str, str]]) -> dict[str, str]:
     empty. A form checks these all at once before calling the service, which would stop
     at the first."""
     return {name: f"Enter {what}." for name, (value, what) in fields.items() if not value.strip()}
+
+
+async def prefixed_fields(
+    request: Request, prefix: str, *, max_length: int, strip: bool
+) -> dict[str, str]:
+    """The `prefix<key>` fields of the posted form, by key, for forms whose fields depend
+    on the data (a provider's credentials, a blueprint's inputs). Empty ones are left out,
+    so that a default applies or the service reports them as required; `strip` trims the
+    others. verify_csrf has already parsed the form; Starlette keeps it, so reading it
+    again is free."""
+    form = await request.form()
+    found: dict[str, str] = {}
+    for name, value in form.multi_items():
+        if name.startswith(prefix) and isinstance(value, str) and value.strip():
+            key = name.removeprefix(prefix)
+            if len(value) > max_length:
+                raise InvalidInput(f"The field '{key}' is too long.")
+            found[key] = value.strip() if strip else value
+    return found

@@ -31,7 +31,7 @@ from spacegate.tags import rules as tag_rules
 from spacegate.tags import values as tag_values
 from spacegate.web.console import page
 from spacegate.web.csrf import verify_csrf
-from spacegate.web.forms import Refusal, form_errors, submit
+from spacegate.web.forms import Refusal, form_errors, prefixed_fields, submit
 from spacegate.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -185,25 +185,12 @@ def _launch_page(
     )
 
 
-async def _prefixed(request: Request, prefix: str) -> dict[str, str]:
-    """The `prefix<name>` fields of the posted form, by name; empty ones left out (an
-    input with a default then takes it; one without is reported as required)."""
-    form = await request.form()
-    found: dict[str, str] = {}
-    for name, value in form.multi_items():
-        if name.startswith(prefix) and isinstance(value, str) and value.strip():
-            if len(value) > MAX_FIELD:
-                raise InvalidInput(f"The field '{name.removeprefix(prefix)}' is too long.")
-            found[name.removeprefix(prefix)] = value.strip()
-    return found
-
-
 async def posted_inputs(request: Request) -> dict[str, str]:
-    return await _prefixed(request, INPUT_PREFIX)
+    return await prefixed_fields(request, INPUT_PREFIX, max_length=MAX_FIELD, strip=True)
 
 
 async def posted_tags(request: Request) -> dict[str, str]:
-    return await _prefixed(request, TAG_PREFIX)
+    return await prefixed_fields(request, TAG_PREFIX, max_length=MAX_FIELD, strip=True)
 
 
 InputsForm = Annotated[dict[str, str], Depends(posted_inputs)]
